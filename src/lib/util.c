@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void cleanup_freep(void *p)
+{
+    free(*(void **)p);
+}
+
+void cleanup_closep(int *fd)
+{
+    if (*fd >= 0) {
+        int saved = errno;
+        close(*fd);
+        errno = saved;
+    }
+}
+
+void cleanup_fclosep(FILE **f)
+{
+    if (*f != NULL)
+        fclose(*f);
+}
+
+void cleanup_strvp(char ***v)
+{
+    if (*v == NULL)
+        return;
+    for (char **p = *v; *p; p++)
+        free(*p);
+    free(*v);
+}
+
+static void *check_alloc(void *p)
+{
+    if (p == NULL) {
+        static const char msg[] = "ocirun: out of memory\n";
+        (void)!write(2, msg, sizeof(msg) - 1);
+        abort();
+    }
+    return p;
+}
+
+void *xmalloc(size_t n)
+{
+    return check_alloc(malloc(n ? n : 1));
+}
+
+void *xzalloc(size_t n)
+{
+    return check_alloc(calloc(1, n ? n : 1));
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    return check_alloc(realloc(p, n ? n : 1));
+}
+
+char *xstrdup(const char *s)
+{
+    return s ? check_alloc(strdup(s)) : NULL;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    char *s = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    return check_alloc(s);
+}
+
+ssize_t write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    size_t done = 0;
+
+    while (done < len) {
+        ssize_t n = write(fd, p + done, len - done);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    return (ssize_t)done;
+}
+
+ssize_t read_all(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    size_t done = 0;
+
+    while (done < len) {
+        ssize_t n = read(fd, p + done, len - done);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        done += (size_t)n;
+    }
+    return (ssize_t)done;
+}
+
+int read_file_at(int dirfd, const char *path, char **data, size_t *len, struct ocirun_error *err)
+{
+    cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    size_t cap = 4096, used = 0;
+    char *buf;
+
+    if (fd < 0)
+        return error_make(err, errno, "open `%s`", path);
+    buf = xmalloc(cap);
+    for (;;) {
+        ssize_t n;
+        if (used + 1 >= cap)
+            buf = xrealloc(buf, cap *= 2);
+        n = read(fd, buf + used, cap - used - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int saved = errno;
+            free(buf);
+            return error_make(err, saved, "read `%s`", path);
+        }
+        if (n == 0)
+            break;
+        used += (size_t)n;
+    }
+    buf[used] = '\0';
+    *data = buf;
+    if (len)
+        *len = used;
+    return 0;
+}
+
+int write_file_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+                  struct ocirun_error *err)
+{
+    cleanup_close int fd =
+        openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+
+    if (fd < 0)
+        return error_make(err, errno, "open `%s`", path);
+    if (write_all(fd, data, len) < 0)
+        return error_make(err, errno, "write `%s`", path);
+    return 0;
+}
+
+int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+                         struct ocirun_error *err)
+{
+    cleanup_free char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+    cleanup_close int fd =
+        openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+
+    if (fd < 0)
+        return error_make(err, errno, "open `%s`", tmp);
+    if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+        int saved = errno;
+        unlinkat(dirfd, tmp, 0);
+        return error_make(err, saved, "write `%s`", tmp);
+    }
+    if (renameat(dirfd, tmp, dirfd, path) < 0) {
+        int saved = errno;
+        unlinkat(dirfd, tmp, 0);
+        return error_make(err, saved, "rename `%s` to `%s`", tmp, path);
+    }
+    return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode, struct ocirun_error *err)
+{
+    cleanup_free char *copy = xstrdup(path);
+
+    for (char *p = copy + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(copy, mode) < 0 && errno != EEXIST)
+            return error_make(err, errno, "mkdir `%s`", copy);
+        *p = '/';
+    }
+    if (mkdir(copy, mode) < 0 && errno != EEXIST)
+        return error_make(err, errno, "mkdir `%s`", copy);
+    return 0;
+}
+
+bool str_has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
