@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* state.json (runtime.md "State"); same naming rules as oci_config.h. */
+/* state.json (runtime.md "State"); same naming rules as oci_config.h.
+ * Besides the spec's fields it carries the extra ones runc prints
+ * (rootfs, created, owner) and an optional "ocirun" object with what the
+ * runtime itself needs to find the container again; `ocirun state` drops
+ * that object before printing. */
 #ifndef OCI_STATE_H
 #define OCI_STATE_H
 
@@ -8,6 +12,20 @@
 
 #include "oci_config.h"
 
+struct ocirun_private_state {
+    uint64_t init_start_time; /* /proc/PID/stat field 22, guards against pid reuse */
+    bool init_start_time_present;
+    char *cgroup_path;        /* the container's cgroup, relative to the hierarchy root */
+    char *cgroup_manager;     /* cgroupfs, systemd, disabled */
+    bool rootless;
+    bool rootless_present;
+    char *config_path;        /* absolute path of the config.json used */
+    char **namespace_paths;   /* "type:/proc/PID/ns/x" of the namespaces the container owns */
+    size_t namespace_paths_len;
+    bool systemd;
+    bool systemd_present;
+};
+
 struct oci_state {
     char *oci_version;
     char *id;
@@ -15,7 +33,11 @@ struct oci_state {
     int64_t pid;
     bool pid_present;
     char *bundle;
+    char *rootfs;
+    char *created; /* RFC 3339 with nanoseconds, as runc prints it */
+    char *owner;
     struct oci_string_map annotations;
+    struct ocirun_private_state *ocirun;
 };
 
 #endif
