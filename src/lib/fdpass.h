@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Passing fds over AF_UNIX sockets with SCM_RIGHTS. */
+#ifndef OCIRUN_FDPASS_H
+#define OCIRUN_FDPASS_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+/* Sends fd with `data` (len bytes, at least 1) as the payload. */
+int fd_send(int sock, int fd, const void *data, size_t len, struct ocirun_error *err);
+/* Receives one fd (O_CLOEXEC set) and up to len payload bytes into data. */
+int fd_recv(int sock, int *fd, void *data, size_t len, struct ocirun_error *err);
+
+#endif
