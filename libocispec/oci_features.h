@@ -12,6 +12,19 @@
 struct oci_feature_enabled {
     bool enabled;
     bool enabled_present;
+    /* intelRdt only (features-linux.md): support for linux.intelRdt.schemata
+     * and linux.intelRdt.enableMonitoring; ignored for the other objects. */
+    bool schemata;
+    bool schemata_present;
+    bool monitoring;
+    bool monitoring_present;
+};
+
+struct oci_features_memory_policy {
+    char **modes;
+    size_t modes_len;
+    char **flags;
+    size_t flags_len;
 };
 
 struct oci_features_cgroup {
@@ -58,6 +71,7 @@ struct oci_features_linux {
     struct oci_feature_enabled *intel_rdt;
     struct oci_features_mount_extensions *mount_extensions;
     struct oci_feature_enabled *net_devices;
+    struct oci_features_memory_policy *memory_policy;
 };
 
 struct oci_features {

@@ -4,6 +4,10 @@
  * Every function returns 0 on success and -1 on failure; on failure *err
  * holds a malloc'd one-line message that names the JSON path, e.g.
  * "process.user.uid: expected unsigned 32-bit integer, got string".
+ * Messages never repeat the file name: the caller adds it. Errors outside
+ * any JSON member (syntax, truncation) give the line, column and byte.
+ * Generated text is UTF-8, pretty-printed, ends with a newline, and lists
+ * members in a fixed order; only present members are written.
  * The JSON library (yajl) never appears in this interface. */
 #ifndef OCISPEC_H
 #define OCISPEC_H
@@ -35,6 +39,8 @@ void oci_process_free(struct oci_process *p);
 /* state.json (runtime.md "State") */
 int oci_state_parse_data(const char *data, size_t len, struct oci_state **out, char **err);
 int oci_state_generate(const struct oci_state *s, char **json, size_t *len, char **err);
+/* One line, no whitespace, no trailing newline (for hooks' stdin, logs). */
+int oci_state_generate_compact(const struct oci_state *s, char **json, size_t *len, char **err);
 void oci_state_free(struct oci_state *s);
 
 /* features.json (features.md, features-linux.md) */

@@ -7,9 +7,13 @@
 
 #include "error.h"
 
-/* Sends fd with `data` (len bytes, at least 1) as the payload. */
+/* Sends fd with `data` (len bytes; a single NUL byte when data is NULL or
+ * len is 0, since a stream message needs a payload to carry an fd). */
 int fd_send(int sock, int fd, const void *data, size_t len, struct ocirun_error *err);
-/* Receives one fd (O_CLOEXEC set) and up to len payload bytes into data. */
+/* Receives one fd (O_CLOEXEC set) and up to len payload bytes into data
+ * (the rest of data zeroed). Returns the payload length received (>= 0);
+ * a message without exactly one fd is an error and any fds it carried are
+ * closed. */
 int fd_recv(int sock, int *fd, void *data, size_t len, struct ocirun_error *err);
 
 #endif

@@ -20,11 +20,15 @@ struct container {
     struct oci_state *state; /* as saved; status is recomputed by container_status */
 };
 
+/* runc's id rule: [A-Za-z0-9_+.-]+, not "." or "..", at most 1024 bytes. */
+bool container_id_valid(const char *id);
+
 /* Opens (and with create=true makes, 0700) the root directory. */
 int state_root_open(const char *root, bool create, int *rootfd, struct ocirun_error *err);
 
 /* Validates the id (runc's rule), makes <root>/<id> exclusively (error
- * "container with id exists: ID" when taken) and locks it. */
+ * "container with given ID already exists" (runc's wording) when taken)
+ * and locks it. */
 int container_state_create(const char *root, const char *id, struct container **out,
                            struct ocirun_error *err);
 
@@ -32,6 +36,12 @@ int container_state_create(const char *root, const char *id, struct container **
  * wording) when missing. With lock=true takes the exclusive flock first. */
 int container_load(const char *root, const char *id, bool lock, struct container **out,
                    struct ocirun_error *err);
+
+/* Opens and locks <root>/<id> without reading its state (c->state stays
+ * NULL): for `delete --force` of a directory whose state.json is missing or
+ * corrupt (a create that crashed). */
+int container_open_locked(const char *root, const char *id, struct container **out,
+                          struct ocirun_error *err);
 
 /* Atomically writes state.json (temp file + rename). */
 int container_save(struct container *c, struct ocirun_error *err);
@@ -58,7 +68,9 @@ void container_freep(struct container **c);
 /* Start time (clock ticks since boot, /proc/PID/stat field 22) or 0. */
 unsigned long long proc_start_time(pid_t pid);
 
-/* The container ids under root, sorted. */
+/* The container ids under root, sorted, NULL-terminated (cleanup_strv);
+ * directories without a state.json and junk entries are skipped; a missing
+ * root gives none. */
 int state_list_ids(const char *root, char ***ids, size_t *n, struct ocirun_error *err);
 
 #endif

@@ -206,3 +206,15 @@ bool str_has_prefix(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
+
+int error_plain(struct ocirun_error *err, int errnum, const char *fmt, ...)
+{
+    char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    return error_take(err, errnum, msg);
+}

@@ -58,4 +58,10 @@ int mkdir_p(const char *path, mode_t mode, struct ocirun_error *err);
 
 bool str_has_prefix(const char *s, const char *prefix);
 
+/* Like error_make, but the message is exactly the format (no ": strerror"
+ * appended) while errnum is still recorded for callers to test: for the
+ * runc wordings clients match, e.g. "container does not exist". */
+int error_plain(struct ocirun_error *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* ocirun start ID: releases the init blocked on exec.fifo. */
+#include "config.h"
+
+#include "cli.h"
+#include "container.h"
+#include "options.h"
+
+static const struct cli_command command = {
+    .name = "start",
+    .args = "<container-id>",
+    .summary = "executes the user defined process in a created container",
+};
+
+int cmd_start(struct global_options *g, int argc, char **argv, struct ocirun_error *err)
+{
+    struct cli_parser p;
+    const char *value, *id;
+    int flag, r;
+
+    cli_parser_init(&p, &command, argc, argv);
+    while ((r = cli_next(&p, &flag, &value, err)) > 0)
+        ;
+    if (r < 0 || p.help_shown)
+        return r;
+    if (cli_container_id(&p, &id, err) < 0)
+        return -1;
+    if (container_start(g->root, id, err) < 0)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Private to cgroup*.c and ebpf-devices.c: the hierarchies of the host,
+ * the handle, the parsers (pure functions so unit tests can feed them text)
+ * and the per-version resource writers. */
+#ifndef OCIRUN_CGROUP_INTERNAL_H
+#define OCIRUN_CGROUP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "error.h"
+#include "ocispec.h"
+
+/* One mounted cgroup hierarchy. */
+struct cgroup_hierarchy {
+    char *mountpoint;  /* e.g. /sys/fs/cgroup/memory */
+    char *root;        /* mountinfo's root field: the cgroup the mount shows at mountpoint */
+    char *controllers; /* "memory", "cpu,cpuacct", "name=systemd"; "" for cgroup2 */
+    bool unified;      /* cgroup2 */
+    /* Filled for a container handle: */
+    char *path; /* the container's cgroup, relative to the hierarchy root */
+    char *dir;  /* mountpoint + path: the directory itself */
+    int parents_made; /* ancestors of the leaf that this handle created */
+};
+
+struct cgroup {
+    bool disabled;
+    enum cgroup_mode mode;
+    struct cgroup_hierarchy *h;
+    size_t n;
+    int clone_fd;        /* O_DIRECTORY of the unified leaf (unified mode), else -1 */
+    char *recorded;      /* cgroup_path(): see cgroup_record_encode */
+    int parents_made;    /* min over hierarchies, recorded for destroy */
+};
+
+/* ---- cgroup-mount.c: parsing /proc/self/mountinfo and /proc/self/cgroup ---- */
+
+/* Parses mountinfo text into the cgroup hierarchies and the host mode.
+ * A v1 hierarchy mounted twice is listed once (the first mount); in
+ * unified mode only the cgroup2 mount on /sys/fs/cgroup is kept. Returns
+ * < 0 when no usable hierarchy exists. */
+int cgroup_parse_mountinfo(const char *text, struct cgroup_hierarchy **out, size_t *n,
+                           enum cgroup_mode *mode, struct ocirun_error *err);
+
+/* The caller's cgroup in the hierarchy with these controllers ("" for the
+ * cgroup2 one) from /proc/self/cgroup text, malloc'd; NULL when absent. */
+char *cgroup_parse_own(const char *proc_cgroup, const char *controllers);
+
+/* Lexically resolves cgroupsPath against base ("/" for an absolute path):
+ * collapses "//" and "."; refuses a ".." that climbs above base, control
+ * characters and over-long paths. Returns a malloc'd absolute path. */
+int cgroup_resolve_path(const char *base, const char *cgroups_path, char **out,
+                        struct ocirun_error *err);
+
+/* Maps a cgroup path (relative to the hierarchy root) to a directory under
+ * the mount, honouring the mount's root (cgroup namespaces, bind mounts). */
+int cgroup_hierarchy_dir(const struct cgroup_hierarchy *h, const char *path, char **out,
+                         struct ocirun_error *err);
+
+void cgroup_hierarchies_free(struct cgroup_hierarchy *h, size_t n);
+
+/* ---- cgroup-record.c: the path saved in the state ---- */
+
+/* "PATH" when every hierarchy has the same path and no parent was made;
+ * otherwise "PATH;parents=N;CONTROLLERS:PATH2;..." (';' and '%' in paths
+ * are %-escaped). */
+char *cgroup_record_encode(const struct cgroup *cg);
+/* Fills h[i].path and cg->parents_made from a recorded string. */
+int cgroup_record_decode(struct cgroup *cg, const char *recorded, struct ocirun_error *err);
+
+/* ---- cgroup-resources.c: what can be applied, value conversions ---- */
+
+/* Refuses every field of linux.resources this host/mode cannot apply,
+ * naming the field. available: the controllers usable for the container
+ * (space separated, as in cgroup.controllers), or NULL for v1, where each
+ * controller is checked by hierarchy. */
+int cgroup_resources_check(const struct oci_resources *r, enum cgroup_mode mode,
+                           const struct cgroup *cg, struct ocirun_error *err);
+
+bool cgroup_has_controller(const struct cgroup *cg, const char *controller);
+
+/* cpu.shares (2..262144) -> cpu.weight (1..10000), as runc and crun do. */
+uint64_t cgroup_shares_to_weight(uint64_t shares);
+/* memory.swap (v1 meaning: memory+swap) -> memory.swap.max. Returns < 0 on
+ * an inconsistent pair; *out = -1 means "max", 0 with *set=false means
+ * leave it. */
+int cgroup_swap_to_v2(int64_t swap, int64_t limit, int64_t *out, struct ocirun_error *err);
+/* "max" for a negative value, else the decimal number. */
+void cgroup_format_limit(int64_t v, char *buf, size_t len);
+
+/* ---- cgroup-v1.c ---- */
+/* A v1 directory just made: cpuset needs cpus/mems before it accepts tasks. */
+int cgroup_v1_prepare_dir(const struct cgroup_hierarchy *h, const char *dir,
+                          struct ocirun_error *err);
+int cgroup_v1_apply(struct cgroup *cg, const struct oci_resources *r, struct ocirun_error *err);
+int cgroup_v1_kill_all(const char *dir, struct ocirun_error *err);
+bool cgroup_v1_is_frozen(const char *dir);
+int cgroup_v1_thaw(const char *dir);
+
+/* ---- cgroup-v2.c ---- */
+int cgroup_v2_enable_controllers(const struct cgroup_hierarchy *h, const struct oci_resources *r,
+                                 struct ocirun_error *err);
+int cgroup_v2_apply(struct cgroup *cg, const struct cgroup_hierarchy *h,
+                    const struct oci_resources *r, struct ocirun_error *err);
+int cgroup_v2_kill_all(const char *dir, struct ocirun_error *err);
+bool cgroup_v2_is_frozen(const char *dir);
+int cgroup_v2_thaw(const char *dir);
+
+/* ---- ebpf-devices.c ---- */
+/* Builds a BPF_PROG_TYPE_CGROUP_DEVICE program from the device rules (in
+ * the order given, last match wins as on v1) and attaches it to dirfd. */
+int ebpf_devices_attach(int dirfd, const struct oci_device_cgroup *rules, size_t n,
+                        struct ocirun_error *err);
+
+/* ---- shared small helpers (cgroup.c) ---- */
+int cgroup_write(const char *dir, const char *file, const char *value, struct ocirun_error *err);
+int cgroup_read(const char *dir, const char *file, char **out, struct ocirun_error *err);
+/* The default device rules runc adds after the config's (runc 1.1.5). */
+extern const struct oci_device_cgroup cgroup_default_devices[];
+extern const size_t cgroup_default_devices_len;
+
+#endif

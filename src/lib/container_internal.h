@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared between container.c (create) and container_run.c (start, run). */
+#ifndef OCIRUN_CONTAINER_INTERNAL_H
+#define OCIRUN_CONTAINER_INTERNAL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "container.h"
+#include "namespaces.h"
+#include "ocispec.h"
+#include "state.h"
+
+struct create_ctx {
+    const struct create_request *req;
+    char *bundle;      /* absolute */
+    char *rootfs;      /* absolute root.path */
+    char *config_path; /* absolute config.json */
+    struct oci_config *config;
+    struct container *c; /* locked while creating */
+    bool own_state;      /* we made the state dir: remove it on failure */
+    bool rootless;
+    struct cgroup *cg;
+    struct ns_plan ns;
+    int sock[2]; /* [0] the parent's end, [1] the child's */
+    int fifo_fd;
+    int pidfd;
+    pid_t pid;
+    int pty_master; /* process.terminal without --console-socket (run) */
+};
+
+/* create up to the init blocked on exec.fifo, state saved, pid file
+ * written; on failure everything is undone. detached: runc's terminal
+ * rules for create and run -d. */
+int create_ctx_spawn(struct create_ctx *ctx, const struct create_request *req, bool detached,
+                     struct ocirun_error *err);
+/* Kills the init, removes the cgroup and the state. */
+void create_ctx_abort(struct create_ctx *ctx);
+/* Frees and closes (the container itself stays). */
+void create_ctx_release(struct create_ctx *ctx);
+
+#endif

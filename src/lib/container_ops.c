@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* container_kill and container_delete (container.h): signalling the init
+ * (guarded against pid reuse with a pidfd and the recorded start time) or
+ * every process of the cgroup, and tearing a container down: cgroup,
+ * poststop hooks (a failure only warns, runtime.md), state directory. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "container.h"
+#include "hooks.h"
+#include "log.h"
+#include "state.h"
+#include "util.h"
+
+/* How long delete waits for a SIGKILLed init to go away. */
+#define KILL_WAIT_MS 10000
+
+/* A pidfd of the container's init, or -1 (errno ESRCH) when the recorded
+ * process is gone or the pid now belongs to someone else. */
+static int init_pidfd(struct container *c)
+{
+    struct oci_state *s = c->state;
+    int fd;
+
+    if (!s->pid_present || s->pid <= 0 || s->pid > INT32_MAX) {
+        errno = ESRCH;
+        return -1;
+    }
+    fd = (int)syscall(SYS_pidfd_open, (pid_t)s->pid, 0);
+    if (fd < 0)
+        return -1;
+    /* Checked after opening: the pidfd now pins the process we verify. */
+    if (!container_init_alive(c)) {
+        close(fd);
+        errno = ESRCH;
+        return -1;
+    }
+    return fd;
+}
+
+static int open_cgroup(struct container *c, struct cgroup **cg, struct ocirun_error *err)
+{
+    struct ocirun_private_state *p = c->state->ocirun;
+    const char *manager;
+
+    *cg = NULL;
+    if (p == NULL || p->cgroup_path == NULL)
+        return 0;
+    manager = p->cgroup_manager ? p->cgroup_manager : "cgroupfs";
+    return cgroup_open(manager, p->cgroup_path, cg, err);
+}
+
+static int kill_all(struct container *c, int sig, struct ocirun_error *err)
+{
+    struct cgroup *cg = NULL;
+    cleanup_free pid_t *pids = NULL;
+    size_t n = 0;
+    int r;
+
+    if (open_cgroup(c, &cg, err) < 0)
+        return -1;
+    if (cg == NULL)
+        return error_plain(err, ENOENT, "kill --all `%s`: the container has no cgroup", c->id);
+    r = cgroup_pids(cg, &pids, &n, err);
+    cgroup_free(cg);
+    if (r < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (kill(pids[i], sig) < 0 && errno != ESRCH)
+            return error_make(err, errno, "kill pid %d of `%s`", (int)pids[i], c->id);
+    }
+    return 0;
+}
+
+int container_kill(const char *root, const char *id, int signal, bool all,
+                   struct ocirun_error *err)
+{
+    cleanup_container struct container *c = NULL;
+    cleanup_close int pidfd = -1;
+
+    if (container_load(root, id, true, &c, err) < 0)
+        return -1;
+    if (strcmp(container_status(c), "stopped") == 0)
+        return error_plain(err, ESRCH, "container not running");
+    if (all)
+        return kill_all(c, signal, err);
+    pidfd = init_pidfd(c);
+    if (pidfd < 0) {
+        if (errno == ESRCH)
+            return error_plain(err, ESRCH, "container not running");
+        return error_make(err, errno, "pidfd_open %lld", (long long)c->state->pid);
+    }
+    if (syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0) < 0) {
+        if (errno == ESRCH)
+            return error_plain(err, ESRCH, "container not running");
+        return error_make(err, errno, "send signal %d to the init of `%s`", signal, id);
+    }
+    return 0;
+}
+
+/* SIGKILLs the init and waits (bounded) until it is gone. */
+static int kill_init_and_wait(struct container *c, struct ocirun_error *err)
+{
+    cleanup_close int pidfd = init_pidfd(c);
+    struct pollfd p;
+    int r;
+
+    if (pidfd < 0)
+        return errno == ESRCH ? 0 : error_make(err, errno, "pidfd_open of the init");
+    if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+        return error_make(err, errno, "kill the init of `%s`", c->id);
+    p = (struct pollfd){.fd = pidfd, .events = POLLIN};
+    do
+        r = poll(&p, 1, KILL_WAIT_MS);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return error_make(err, errno, "wait for the init of `%s`", c->id);
+    if (r == 0)
+        return error_plain(err, ETIMEDOUT, "the init of `%s` did not die within %d s after SIGKILL",
+                          c->id, KILL_WAIT_MS / 1000);
+    return 0;
+}
+
+static void run_poststop_hooks(struct container *c)
+{
+    struct ocirun_private_state *p = c->state->ocirun;
+    struct oci_config *cfg = NULL;
+    struct ocirun_error err = {0};
+    cleanup_free char *json = NULL;
+    char *perr = NULL;
+
+    if (p == NULL || p->config_path == NULL)
+        return;
+    if (oci_config_parse_file(p->config_path, &cfg, &perr) < 0) {
+        log_warn("poststop hooks of `%s`: cannot read `%s`: %s", c->id, p->config_path,
+                 perr ? perr : "error");
+        free(perr);
+        return;
+    }
+    if (cfg->hooks && cfg->hooks->poststop_len > 0) {
+        json = container_state_json(c, "stopped", &err);
+        if (json == NULL ||
+            hooks_run(cfg->hooks->poststop, cfg->hooks->poststop_len, "poststop", json, &err) < 0)
+            log_warn("%s", err.msg ? err.msg : "poststop hook failed");
+    }
+    error_clear(&err);
+    oci_config_free(cfg);
+}
+
+/* Tears down a stopped container. When the cgroup cannot be removed the
+ * state is kept, so that a later delete can retry instead of the cgroup
+ * being forgotten. */
+static int destroy(struct container *c, struct ocirun_error *err)
+{
+    struct cgroup *cg = NULL;
+    int r;
+
+    if (open_cgroup(c, &cg, err) < 0)
+        return -1;
+    r = cg ? cgroup_destroy(cg, err) : 0;
+    cgroup_free(cg);
+    if (r < 0)
+        return error_wrap(err, "delete `%s`", c->id);
+    run_poststop_hooks(c);
+    return container_state_remove(c, err);
+}
+
+/* A directory without a readable state (a create that crashed before
+ * saving it): --force removes it; nothing else can run against it. */
+static int delete_broken(const char *root, const char *id, struct ocirun_error *err)
+{
+    cleanup_container struct container *c = NULL;
+
+    if (container_open_locked(root, id, &c, err) < 0)
+        return err->errnum == ENOENT ? (error_clear(err), 0) : -1;
+    if (container_state_remove(c, err) < 0)
+        return -1;
+    error_clear(err);
+    return 0;
+}
+
+int container_delete(const char *root, const char *id, bool force, struct ocirun_error *err)
+{
+    cleanup_container struct container *c = NULL;
+    const char *status;
+
+    if (container_load(root, id, true, &c, err) < 0) {
+        if (force && err->errnum == ENOENT && strcmp(err->msg, "container does not exist") == 0) {
+            error_clear(err);
+            return delete_broken(root, id, err);
+        }
+        if (force && err->errnum == EINVAL && container_id_valid(id))
+            return delete_broken(root, id, err);
+        return -1;
+    }
+    status = container_status(c);
+    if (strcmp(status, "created") == 0 || (force && strcmp(status, "stopped") != 0)) {
+        if (kill_init_and_wait(c, err) < 0)
+            return -1;
+    } else if (strcmp(status, "stopped") != 0) {
+        return error_plain(err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
+                          status);
+    }
+    return destroy(c, err);
+}

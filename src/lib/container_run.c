@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* start (release the init waiting on exec.fifo, poststart hooks) and run
+ * (create + start, then wait in the foreground, forwarding signals). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "container_internal.h"
+#include "hooks.h"
+#include "log.h"
+#include "spawn.h"
+#include "state.h"
+#include "terminal.h"
+#include "util.h"
+
+#define FIFO_NAME "exec.fifo"
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for the init's byte on exec.fifo, checking it is still alive so a
+ * dead init does not leave us waiting. */
+static int read_fifo(struct container *c, int fd, struct ocirun_error *err)
+{
+    int64_t deadline = now_ms() + SPAWN_TIMEOUT_MS;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char byte;
+
+    for (;;) {
+        int n = poll(&p, 1, 100);
+        if (n < 0 && errno != EINTR)
+            return error_make(err, errno, "poll exec.fifo");
+        if (n > 0) {
+            ssize_t r = read(fd, &byte, 1);
+            if (r == 1)
+                return 0;
+            if (r < 0 && errno != EAGAIN && errno != EINTR)
+                return error_make(err, errno, "read exec.fifo");
+            if (r == 0 && (p.revents & POLLHUP))
+                return error_make(err, EPIPE, "the container init closed exec.fifo");
+        }
+        if (!container_init_alive(c))
+            return error_make(err, ESRCH, "the container init exited before it could start");
+        if (now_ms() > deadline)
+            return error_make(err, ETIMEDOUT, "waiting for the container init on exec.fifo");
+    }
+}
+
+static int release_init(struct container *c, struct ocirun_error *err)
+{
+    cleanup_close int fd = openat(c->dirfd, FIFO_NAME, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0)
+        return error_make(err, errno, "open `%s/%s/%s`", c->root, c->id, FIFO_NAME);
+    if (read_fifo(c, fd, err) < 0)
+        return -1;
+    if (unlinkat(c->dirfd, FIFO_NAME, 0) < 0 && errno != ENOENT)
+        return error_make(err, errno, "remove `%s`", FIFO_NAME);
+    return 0;
+}
+
+/* runtime.md: a failing poststart hook only warns. */
+static void run_poststart(struct container *c, const struct oci_config *config)
+{
+    struct ocirun_error err = {0};
+    cleanup_free char *json = NULL;
+
+    if (config->hooks == NULL || config->hooks->poststart_len == 0)
+        return;
+    json = container_state_json(c, "running", &err);
+    if (json == NULL ||
+        hooks_run(config->hooks->poststart, config->hooks->poststart_len, "poststart", json,
+                  &err) < 0)
+        log_warn("%s", err.msg ? err.msg : "poststart hook failed");
+    error_clear(&err);
+}
+
+static int start_created(struct container *c, const struct oci_config *config,
+                         struct ocirun_error *err)
+{
+    if (release_init(c, err) < 0)
+        return -1;
+    free(c->state->status);
+    c->state->status = xstrdup("running");
+    if (container_save(c, err) < 0)
+        return -1;
+    run_poststart(c, config);
+    return 0;
+}
+
+static int check_startable(struct container *c, struct ocirun_error *err)
+{
+    const char *status = container_status(c);
+
+    if (strcmp(status, "created") == 0)
+        return 0;
+    if (strcmp(status, "stopped") == 0)
+        return error_make(err, 0, "cannot start a container that has stopped");
+    if (strcmp(status, "running") == 0)
+        return error_make(err, 0, "cannot start an already running container");
+    return error_make(err, 0, "cannot start a container in the %s state", status);
+}
+
+int container_start(const char *root, const char *id, struct ocirun_error *err)
+{
+    cleanup_container struct container *c = NULL;
+    struct oci_config *config = NULL;
+    char *perr = NULL;
+    int r;
+
+    if (container_load(root, id, true, &c, err) < 0 || check_startable(c, err) < 0)
+        return -1;
+    if (c->state->ocirun == NULL || c->state->ocirun->config_path == NULL)
+        return error_make(err, EINVAL, "state of `%s`: no config path recorded", id);
+    if (oci_config_parse_file(c->state->ocirun->config_path, &config, &perr) < 0) {
+        error_make(err, 0, "config `%s`: %s", c->state->ocirun->config_path,
+                   perr ? perr : "cannot be parsed");
+        free(perr);
+        return -1;
+    }
+    r = start_created(c, config, err);
+    oci_config_free(config);
+    return r;
+}
+
+/* ---- run in the foreground ------------------------------------------- */
+
+static volatile pid_t forward_pid;
+
+static void forward_signal(int sig)
+{
+    int saved = errno;
+
+    if (forward_pid > 0)
+        kill(forward_pid, sig);
+    errno = saved;
+}
+
+static const int forwarded_signals[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGUSR1, SIGUSR2,
+                                        SIGTERM, SIGALRM, SIGCONT, SIGPWR,  SIGWINCH};
+
+static void forward_signals_to(pid_t pid, bool tty)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = forward_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    forward_pid = pid;
+    for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++) {
+        /* With a tty, the proxy applies window sizes itself. */
+        if (tty && forwarded_signals[i] == SIGWINCH)
+            continue;
+        sigaction(forwarded_signals[i], &sa, NULL);
+    }
+}
+
+static int exit_code(const siginfo_t *si)
+{
+    if (si->si_code == CLD_EXITED)
+        return si->si_status;
+    return 128 + si->si_status;
+}
+
+/* Reads what the init says after start: EOF means it exec'd (the channel
+ * is close-on-exec), an ERROR is a late failure (startContainer, execve). */
+static int read_late_message(struct create_ctx *ctx, struct ocirun_error *late)
+{
+    struct spawn_msg m;
+    struct ocirun_error err = {0};
+
+    if (spawn_recv(ctx->sock[0], 0, &m, NULL, &err) < 0) {
+        error_clear(&err);
+        return -1; /* EOF: stop watching */
+    }
+    if (m.type == SPAWN_MSG_ERROR)
+        spawn_msg_to_error(&m, late);
+    return 0;
+}
+
+static int wait_init(struct create_ctx *ctx, struct ocirun_error *late, struct ocirun_error *err)
+{
+    struct pollfd p[2] = {{.fd = ctx->pidfd, .events = POLLIN},
+                          {.fd = ctx->sock[0], .events = POLLIN}};
+    siginfo_t si;
+
+    if (ctx->pty_master >= 0 && terminal_proxy(ctx->pty_master, ctx->pidfd, err) < 0) {
+        log_warn("%s", err->msg);
+        error_clear(err);
+    }
+    while (!(p[0].revents & POLLIN)) {
+        int n = poll(p, p[1].fd >= 0 ? 2 : 1, -1);
+        if (n < 0 && errno != EINTR)
+            return error_make(err, errno, "poll the container init");
+        if (n > 0 && (p[1].revents & (POLLIN | POLLHUP)) && read_late_message(ctx, late) < 0)
+            p[1].fd = -1;
+    }
+    memset(&si, 0, sizeof(si));
+    while (waitid(P_PIDFD, (id_t)ctx->pidfd, &si, WEXITED) < 0)
+        if (errno != EINTR)
+            return error_make(err, errno, "wait for the container init");
+    return exit_code(&si);
+}
+
+static void delete_after_run(const struct create_request *req)
+{
+    struct ocirun_error err = {0};
+
+    if (container_delete(req->root, req->id, true, &err) < 0)
+        log_warn("delete `%s` after run: %s", req->id, err.msg ? err.msg : "failed");
+    error_clear(&err);
+}
+
+static int run_foreground(struct create_ctx *ctx, struct ocirun_error *err)
+{
+    struct ocirun_error late = {0};
+    int code;
+
+    forward_signals_to(ctx->pid, ctx->pty_master >= 0);
+    /* Unlock: state, kill and exec must work while we wait. */
+    container_free(ctx->c);
+    ctx->c = NULL;
+    code = wait_init(ctx, &late, err);
+    forward_pid = 0;
+    if (!ctx->req->keep)
+        delete_after_run(ctx->req);
+    if (late.msg != NULL) {
+        error_take(err, late.errnum, steal_ptr(&late.msg));
+        return -1;
+    }
+    return code;
+}
+
+int container_run(const struct create_request *req, struct ocirun_error *err)
+{
+    struct create_ctx ctx;
+    int r;
+
+    /* Not reachable through /proc/PID/exe by a container sharing our pid
+     * namespace (CVE-2019-5736); rootless keeps it so it can write maps. */
+    if (geteuid() == 0)
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (create_ctx_spawn(&ctx, req, req->detach, err) < 0) {
+        create_ctx_release(&ctx);
+        return -1;
+    }
+    if (start_created(ctx.c, ctx.config, err) < 0) {
+        create_ctx_abort(&ctx);
+        create_ctx_release(&ctx);
+        return -1;
+    }
+    r = req->detach ? 0 : run_foreground(&ctx, err);
+    create_ctx_release(&ctx);
+    return r;
+}

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "hooks.h"
+#include "init.h"
+#include "log.h"
+#include "process.h"
+#include "spawn.h"
+#include "sysctl.h"
+#include "terminal.h"
+#include "util.h"
+
+/* After joining or creating a user namespace: become its root, so the
+ * rest of the setup runs with its full capabilities. */
+static int become_ns_root(struct ocirun_error *err)
+{
+    if (setresgid(0, 0, 0) < 0)
+        return error_make(err, errno, "setresgid 0 in the user namespace (is 0 mapped?)");
+    if (setresuid(0, 0, 0) < 0)
+        return error_make(err, errno, "setresuid 0 in the user namespace (is 0 mapped?)");
+    return 0;
+}
+
+static int enter_user_namespace(struct init_ctx *ctx, struct ocirun_error *err)
+{
+    const struct ns_plan *ns = ctx->ns;
+
+    if (ns->unshare_flags & CLONE_NEWUSER)
+        if (namespaces_unshare(CLONE_NEWUSER, err) < 0)
+            return -1;
+    if (ns->is_new[NS_USER]) {
+        if (spawn_send(ctx->sock, SPAWN_MSG_USERMAP_REQ, 0, err) < 0 ||
+            spawn_expect(ctx->sock, SPAWN_MSG_USERMAP_DONE, NULL, err) < 0)
+            return -1;
+    }
+    if (ns->is_new[NS_USER] || ns->join_fd[NS_USER] >= 0)
+        return become_ns_root(err);
+    return 0;
+}
+
+static int enter_time_namespace(struct init_ctx *ctx, struct ocirun_error *err)
+{
+    const struct oci_linux *l = ctx->config->linux_;
+
+    if (!ctx->ns->is_new[NS_TIME])
+        return 0;
+    if (l->time_offsets != NULL &&
+        (spawn_send(ctx->sock, SPAWN_MSG_TIMENS_REQ, 0, err) < 0 ||
+         spawn_expect(ctx->sock, SPAWN_MSG_TIMENS_DONE, NULL, err) < 0))
+        return -1;
+    return namespaces_enter_time_for_children(err);
+}
+
+/* Joins and creates the namespaces in the order that gives each new one
+ * the right owner (see namespaces.c). */
+static int setup_namespaces(struct init_ctx *ctx, struct ocirun_error *err)
+{
+    unsigned long rest = ctx->ns->unshare_flags & ~(unsigned long)CLONE_NEWUSER;
+
+    if (namespaces_join(ctx->ns, err) < 0 || enter_user_namespace(ctx, err) < 0)
+        return -1;
+    if (namespaces_unshare(rest, err) < 0)
+        return -1;
+    /* The init goes back to being unreachable through /proc/PID (and its
+     * exe link: CVE-2019-5736) once the parent wrote the maps. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        return error_make(err, errno, "prctl(PR_SET_DUMPABLE)");
+    return enter_time_namespace(ctx, err);
+}
+
+static int run_container_hooks(struct init_ctx *ctx, const struct oci_hook *h, size_t n,
+                               const char *stage, const char *status, struct ocirun_error *err)
+{
+    cleanup_free char *json = NULL;
+
+    if (n == 0)
+        return 0;
+    json = container_state_json(ctx->container, status, err);
+    if (json == NULL)
+        return -1;
+    return hooks_run(h, n, stage, json, err);
+}
+
+static int setup_console(struct init_ctx *ctx, struct ocirun_error *err)
+{
+    const struct oci_process *p = ctx->config->process;
+    cleanup_close int master = -1, slave = -1;
+
+    if (!p->terminal)
+        return 0;
+    if (terminal_open_pty(&master, &slave, err) < 0 ||
+        terminal_set_size(master, p->console_size, err) < 0 ||
+        rootfs_bind_console(slave, err) < 0 || spawn_send_fd(ctx->sock, master, err) < 0)
+        return -1;
+    return terminal_make_controlling(slave, err);
+}
+
+/* Mounts, hooks, pivot_root, console and the namespaced kernel settings. */
+static int setup_environment(struct init_ctx *ctx, struct ocirun_error *err)
+{
+    const struct oci_config *c = ctx->config;
+    const struct oci_hooks *h = c->hooks;
+
+    if (rootfs_prepare(&ctx->rootfs, err) < 0)
+        return -1;
+    if (spawn_send(ctx->sock, SPAWN_MSG_HOOKS_REQ, 0, err) < 0 ||
+        spawn_expect(ctx->sock, SPAWN_MSG_HOOKS_DONE, NULL, err) < 0)
+        return -1;
+    if (h && run_container_hooks(ctx, h->create_container, h->create_container_len,
+                                 "createContainer", "creating", err) < 0)
+        return -1;
+    if (rootfs_pivot(&ctx->rootfs, err) < 0 || setup_console(ctx, err) < 0)
+        return -1;
+    if (uts_set_names(c->hostname, c->domainname, err) < 0 ||
+        sysctl_apply(&c->linux_->sysctl, err) < 0)
+        return -1;
+    return rootfs_finalize(&ctx->rootfs, err);
+}
+
+/* The process attributes, user and capabilities, in the order the kernel
+ * needs: the bounding set needs CAP_SETPCAP, so it goes before the uid. */
+static int setup_process(struct init_ctx *ctx, struct ocirun_error *err)
+{
+    const struct oci_process *p = ctx->config->process;
+
+    if (process_set_rlimits(p, err) < 0 || process_set_oom_score_adj(p, err) < 0 ||
+        process_set_personality(ctx->config->linux_->personality, err) < 0 ||
+        process_set_scheduler(p, err) < 0 || process_set_io_priority(p, err) < 0)
+        return -1;
+    if (!ctx->req->no_new_keyring && process_join_session_keyring(err) < 0)
+        return -1;
+    if (caps_drop_bounding(p->capabilities, err) < 0 || process_set_user(p->user, err) < 0 ||
+        caps_set(p->capabilities, err) < 0)
+        return -1;
+    if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return error_make(err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+    return process_chdir(p->cwd, err);
+}
+
+static int init_setup(struct init_ctx *ctx, char **exe, struct ocirun_error *err)
+{
+    int64_t host_pid = 0;
+
+    if (spawn_expect(ctx->sock, SPAWN_MSG_SYNC, &host_pid, err) < 0)
+        return -1;
+    ctx->container->state->pid = host_pid;
+    ctx->container->state->pid_present = true;
+    if (setup_namespaces(ctx, err) < 0 || setup_environment(ctx, err) < 0 ||
+        setup_process(ctx, err) < 0)
+        return -1;
+    *exe = process_find_executable(ctx->config->process, err);
+    if (*exe == NULL)
+        return -1;
+    return process_prepare_fds(ctx->req->preserve_fds, err);
+}
+
+/* Opening exec.fifo for writing blocks until `start` opens it for reading.
+ * It is reopened through our own fd (held since before pivot_root). */
+static int wait_for_start(struct init_ctx *ctx, struct ocirun_error *err)
+{
+    char path[64];
+    cleanup_close int fd = -1;
+
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", ctx->fifo_fd);
+    do
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return error_make(err, errno, "open exec.fifo through `%s`", path);
+    if (write_all(fd, "0", 1) < 0)
+        return error_make(err, errno, "write exec.fifo");
+    return 0;
+}
+
+/* After start: the parent of `create` is gone, a `run` parent listens. */
+__attribute__((noreturn)) static void late_failure(struct init_ctx *ctx,
+                                                   struct ocirun_error *err)
+{
+    if (spawn_send_error(ctx->sock, err) < 0)
+        log_error("%s", err->msg);
+    _exit(127);
+}
+
+void init_main(struct init_ctx *ctx)
+{
+    struct ocirun_error err = {0};
+    const struct oci_hooks *h = ctx->config->hooks;
+    char *exe = NULL;
+
+    if (init_setup(ctx, &exe, &err) < 0) {
+        spawn_send_error(ctx->sock, &err);
+        _exit(1);
+    }
+    if (spawn_send(ctx->sock, SPAWN_MSG_READY, 0, &err) < 0)
+        _exit(1);
+    if (wait_for_start(ctx, &err) < 0)
+        late_failure(ctx, &err);
+    if (h && run_container_hooks(ctx, h->start_container, h->start_container_len,
+                                 "startContainer", "created", &err) < 0)
+        late_failure(ctx, &err);
+    process_exec(exe, ctx->config->process, &err);
+    late_failure(ctx, &err);
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The process attributes the init applies to itself before execve. */
+#ifndef OCIRUN_PROCESS_H
+#define OCIRUN_PROCESS_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "ocispec.h"
+
+/* Checks process (args, cwd, rlimits, oomScoreAdj, scheduler, ioPriority)
+ * and linux.personality, before anything is cloned. */
+int process_validate(const struct oci_process *p, const struct oci_personality *pers,
+                     struct ocirun_error *err);
+
+int process_set_rlimits(const struct oci_process *p, struct ocirun_error *err);
+int process_set_oom_score_adj(const struct oci_process *p, struct ocirun_error *err);
+int process_set_personality(const struct oci_personality *pers, struct ocirun_error *err);
+int process_set_io_priority(const struct oci_process *p, struct ocirun_error *err);
+int process_set_scheduler(const struct oci_process *p, struct ocirun_error *err);
+/* A new anonymous session keyring (skipped where keyrings are unavailable). */
+int process_join_session_keyring(struct ocirun_error *err);
+
+/* umask, additionalGids, gid and uid (caps kept with PR_SET_KEEPCAPS). */
+int process_set_user(const struct oci_user *u, struct ocirun_error *err);
+
+/* chdir, then checks the result is inside the container root
+ * (CVE-2024-21626: an fd leaked from the host would show "(unreachable)"). */
+int process_chdir(const char *cwd, struct ocirun_error *err);
+
+/* args[0] resolved like execvp with process.env's PATH, in the current
+ * root; runc's messages on failure. Caller frees. */
+char *process_find_executable(const struct oci_process *p, struct ocirun_error *err);
+
+/* Fds 3..3+n-1 must exist (they stay open, close-on-exec cleared);
+ * everything above is marked close-on-exec. */
+int process_prepare_fds(int preserve_fds, struct ocirun_error *err);
+
+/* execve(path, process.args, process.env); returns only on failure. */
+int process_exec(const char *path, const struct oci_process *p, struct ocirun_error *err);
+
+#endif

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rootdir.h"
+#include "util.h"
+
+int rootdir_default(char **out, struct ocirun_error *err)
+{
+    const char *xdg;
+
+    if (geteuid() == 0) {
+        *out = xstrdup("/run/ocirun");
+        return 0;
+    }
+    xdg = getenv("XDG_RUNTIME_DIR");
+    if (xdg == NULL || xdg[0] == '\0')
+        return error_make(err, 0, "XDG_RUNTIME_DIR is not set");
+    /* A relative XDG_RUNTIME_DIR is invalid per the XDG spec; refusing it
+     * avoids state landing wherever the caller's cwd happens to be. */
+    if (xdg[0] != '/')
+        return error_make(err, 0, "XDG_RUNTIME_DIR `%s` is not an absolute path", xdg);
+    *out = xasprintf("%s/ocirun", xdg);
+    return 0;
+}
+
+int rootdir_absolute(const char *root, char **out, struct ocirun_error *err)
+{
+    char cwd[PATH_MAX];
+
+    if (root[0] == '\0')
+        return error_make(err, 0, "invalid --root: empty path");
+    if (root[0] == '/') {
+        *out = xstrdup(root);
+        return 0;
+    }
+    if (getcwd(cwd, sizeof(cwd)) == NULL)
+        return error_make(err, errno, "resolve --root `%s`: getcwd", root);
+    *out = xasprintf("%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, root);
+    return 0;
+}
+
+int rootdir_ensure(const char *root, struct ocirun_error *err)
+{
+    struct stat st;
+
+    if (mkdir_p(root, 0700, err) < 0)
+        return error_wrap(err, "create state directory `%s`", root);
+    if (stat(root, &st) < 0)
+        return error_make(err, errno, "stat state directory `%s`", root);
+    if (!S_ISDIR(st.st_mode))
+        return error_make(err, ENOTDIR, "state directory `%s`", root);
+    return 0;
+}
