@@ -14,7 +14,7 @@
 /* Every map struct must share the generic {keys, values, len} layout the
  * schema code walks. */
 #define SAME_MAP_LAYOUT(t)                                                                         \
-    _Static_assert(offsetof(t, keys) == 0 && offsetof(t, values) == sizeof(void *) &&             \
+    _Static_assert(offsetof(t, keys) == 0 && offsetof(t, values) == sizeof(void *) &&              \
                        offsetof(t, len) == 2 * sizeof(void *),                                     \
                    #t " layout")
 SAME_MAP_LAYOUT(struct oci_string_map);
@@ -28,7 +28,7 @@ static bool all_of(const char *s, const char *set)
     return strspn(s, set) == strlen(s);
 }
 
-#define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define UPPER  "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #define DIGITS "0123456789"
 
 /* ^RLIMIT_[A-Z]+$ */
@@ -71,10 +71,8 @@ static const struct oci_type console_size_type =
 
 #define S struct oci_user
 static const struct oci_field user_fields[] = {
-    F_REQ("uid", OCI_UINT32, uid),
-    F_REQ("gid", OCI_UINT32, gid),
-    F_OPT("umask", OCI_UINT32, umask),
-    F_ARR("additionalGids", OCI_ARRAY_UINT32, additional_gids),
+    F_REQ("uid", OCI_UINT32, uid),     F_REQ("gid", OCI_UINT32, gid),
+    F_OPT("umask", OCI_UINT32, umask), F_ARR("additionalGids", OCI_ARRAY_UINT32, additional_gids),
     F_STR("username", username),
 };
 #undef S
@@ -265,10 +263,8 @@ static const struct oci_type time_offsets_type =
 
 #define S struct oci_device_cgroup
 static const struct oci_field device_cgroup_fields[] = {
-    F_REQ("allow", OCI_BOOL, allow),
-    F_STR("type", type, ENUM(oci_device_cgroup_types)),
-    F_OPT("major", OCI_INT64, major),
-    F_OPT("minor", OCI_INT64, minor),
+    F_REQ("allow", OCI_BOOL, allow),  F_STR("type", type, ENUM(oci_device_cgroup_types)),
+    F_OPT("major", OCI_INT64, major), F_OPT("minor", OCI_INT64, minor),
     F_STR("access", access),
 };
 #undef S
@@ -497,14 +493,10 @@ static const struct oci_type linux_type = OCI_TYPE(struct oci_linux, "linux", li
 
 #define S struct oci_config
 static const struct oci_field config_fields[] = {
-    F_STR_REQ("ociVersion", oci_version),
-    F_OBJ("process", process, oci_process_type),
-    F_OBJ("root", root, root_type),
-    F_STR("hostname", hostname),
-    F_STR("domainname", domainname),
-    F_ARR_OBJ("mounts", mounts, mount_type),
-    F_OBJ("hooks", hooks, hooks_type),
-    F_MAP_STR("annotations", annotations),
+    F_STR_REQ("ociVersion", oci_version), F_OBJ("process", process, oci_process_type),
+    F_OBJ("root", root, root_type),       F_STR("hostname", hostname),
+    F_STR("domainname", domainname),      F_ARR_OBJ("mounts", mounts, mount_type),
+    F_OBJ("hooks", hooks, hooks_type),    F_MAP_STR("annotations", annotations),
     F_OBJ("linux", linux_, linux_type),
 };
 #undef S

@@ -33,10 +33,8 @@ static const struct oci_type intel_rdt_type =
 
 #define S struct oci_features_cgroup
 static const struct oci_field cgroup_fields[] = {
-    F_OPT("v1", OCI_BOOL, v1),
-    F_OPT("v2", OCI_BOOL, v2),
-    F_OPT("systemd", OCI_BOOL, systemd),
-    F_OPT("systemdUser", OCI_BOOL, systemd_user),
+    F_OPT("v1", OCI_BOOL, v1),           F_OPT("v2", OCI_BOOL, v2),
+    F_OPT("systemd", OCI_BOOL, systemd), F_OPT("systemdUser", OCI_BOOL, systemd_user),
     F_OPT("rdma", OCI_BOOL, rdma),
 };
 #undef S

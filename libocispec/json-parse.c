@@ -219,8 +219,8 @@ static size_t find_duplicate_key(const struct json_value *o)
     qsort(refs, n, sizeof(*refs), compare_keys);
     size_t best = (size_t)-1;
     for (size_t i = 1; i < n; i++) {
-        if (refs[i].len == refs[i - 1].len && memcmp(refs[i].key, refs[i - 1].key, refs[i].len) == 0 &&
-            refs[i].index < best)
+        if (refs[i].len == refs[i - 1].len &&
+            memcmp(refs[i].key, refs[i - 1].key, refs[i].len) == 0 && refs[i].index < best)
             best = refs[i].index;
     }
     free(refs);
@@ -317,8 +317,8 @@ static void set_syntax_error(struct builder *b, yajl_handle h, const char *data,
     const char *nice = describe_yajl_error(reason, at_end);
     size_t line, col;
     line_column(data, off, &line, &col);
-    char *msg = oci_xasprintf("%s%s (line %zu, column %zu, byte %zu)", nice ? "" : "syntax error: ",
-                              nice ? nice : reason, line, col, off);
+    char *msg = oci_xasprintf("%s%s (line %zu, column %zu, byte %zu)",
+                              nice ? "" : "syntax error: ", nice ? nice : reason, line, col, off);
     fail(b, true, msg);
     free(msg);
 }

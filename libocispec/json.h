@@ -100,7 +100,7 @@ struct json_writer {
     size_t cap;
     const char *indent; /* NULL: compact output */
     size_t depth;
-    bool after_key;                          /* the next value belongs to a key */
+    bool after_key;                         /* the next value belongs to a key */
     bool has_member[JSON_WRITER_MAX_DEPTH]; /* per open container */
 };
 void json_writer_init(struct json_writer *w, const char *indent);

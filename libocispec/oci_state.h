@@ -15,12 +15,12 @@
 struct ocirun_private_state {
     uint64_t init_start_time; /* /proc/PID/stat field 22, guards against pid reuse */
     bool init_start_time_present;
-    char *cgroup_path;        /* the container's cgroup, relative to the hierarchy root */
-    char *cgroup_manager;     /* cgroupfs, systemd, disabled */
+    char *cgroup_path;    /* the container's cgroup, relative to the hierarchy root */
+    char *cgroup_manager; /* cgroupfs, systemd, disabled */
     bool rootless;
     bool rootless_present;
-    char *config_path;        /* absolute path of the config.json used */
-    char **namespace_paths;   /* "type:/proc/PID/ns/x" of the namespaces the container owns */
+    char *config_path;      /* absolute path of the config.json used */
+    char **namespace_paths; /* "type:/proc/PID/ns/x" of the namespaces the container owns */
     size_t namespace_paths_len;
     bool systemd;
     bool systemd_present;

@@ -22,7 +22,7 @@
 
 /* Limits applied to every document: bigger or deeper input is refused. */
 #define OCI_MAX_DOCUMENT_SIZE (64u << 20)
-#define OCI_MAX_NESTING 64
+#define OCI_MAX_NESTING       64
 
 /* config.json */
 int oci_config_parse_file(const char *path, struct oci_config **out, char **err);

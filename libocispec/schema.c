@@ -29,7 +29,7 @@ struct generic_map {
     size_t len;
 };
 
-#define AT(obj, off, type) ((type *)(void *)((char *)(obj) + (off)))
+#define AT(obj, off, type)  ((type *)(void *)((char *)(obj) + (off)))
 #define CAT(obj, off, type) ((const type *)(const void *)((const char *)(obj) + (off)))
 
 static char *type_error(const struct json_path *p, const char *expected, const struct json_value *v)
@@ -250,8 +250,8 @@ static int decode_element(const struct oci_field *f, const struct json_value *v,
     }
 }
 
-static int decode_array(const struct oci_field *f, const struct json_value *v,
-                        struct json_path *p, void *obj, char **err)
+static int decode_array(const struct oci_field *f, const struct json_value *v, struct json_path *p,
+                        void *obj, char **err)
 {
     if (v->type != JSON_ARRAY) {
         *err = type_error(p, "array", v);
@@ -302,8 +302,8 @@ static int decode_map(const struct oci_field *f, const struct json_value *v, str
 
 /* ---- objects ----------------------------------------------------------- */
 
-static int decode_field(const struct oci_field *f, const struct json_value *v,
-                        struct json_path *p, void *obj, char **err)
+static int decode_field(const struct oci_field *f, const struct json_value *v, struct json_path *p,
+                        void *obj, char **err)
 {
     switch (f->kind) {
     case OCI_STRING:
@@ -351,8 +351,7 @@ static int decode_fields(const struct oci_type *type, const struct json_value *v
         size_t old = json_path_push_key(p, f->name, strlen(f->name));
         if (fv == NULL || fv->type == JSON_NULL) {
             if (f->required) {
-                *err = json_path_error(p, "required field missing%s",
-                                       fv != NULL ? " (null)" : "");
+                *err = json_path_error(p, "required field missing%s", fv != NULL ? " (null)" : "");
                 return -1;
             }
         } else if (decode_field(f, fv, p, obj, err) < 0) {

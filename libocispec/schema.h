@@ -43,7 +43,7 @@ struct oci_field {
     size_t present_offset;
     /* offset of the `_len` member for arrays */
     size_t len_offset;
-    const struct oci_type *type; /* element type of OBJECT / ARRAY_OBJECT / MAP_OBJECT */
+    const struct oci_type *type;    /* element type of OBJECT / ARRAY_OBJECT / MAP_OBJECT */
     const char *const *enum_values; /* NULL-terminated; for strings and string arrays */
     oci_string_check check;
     const char *pattern;

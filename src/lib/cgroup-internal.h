@@ -21,8 +21,8 @@ struct cgroup_hierarchy {
     char *controllers; /* "memory", "cpu,cpuacct", "name=systemd"; "" for cgroup2 */
     bool unified;      /* cgroup2 */
     /* Filled for a container handle: */
-    char *path; /* the container's cgroup, relative to the hierarchy root */
-    char *dir;  /* mountpoint + path: the directory itself */
+    char *path;       /* the container's cgroup, relative to the hierarchy root */
+    char *dir;        /* mountpoint + path: the directory itself */
     int parents_made; /* ancestors of the leaf that this handle created */
 };
 
@@ -31,9 +31,9 @@ struct cgroup {
     enum cgroup_mode mode;
     struct cgroup_hierarchy *h;
     size_t n;
-    int clone_fd;        /* O_DIRECTORY of the unified leaf (unified mode), else -1 */
-    char *recorded;      /* cgroup_path(): see cgroup_record_encode */
-    int parents_made;    /* min over hierarchies, recorded for destroy */
+    int clone_fd;     /* O_DIRECTORY of the unified leaf (unified mode), else -1 */
+    char *recorded;   /* cgroup_path(): see cgroup_record_encode */
+    int parents_made; /* min over hierarchies, recorded for destroy */
 };
 
 /* ---- cgroup-mount.c: parsing /proc/self/mountinfo and /proc/self/cgroup ---- */

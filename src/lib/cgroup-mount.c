@@ -53,8 +53,8 @@ static size_t split_fields(const char *line, size_t len, const char **f, size_t 
 
 static bool is_v1_flag_option(const char *opt, size_t len)
 {
-    static const char *const flags[] = {"rw",           "ro",   "noprefix",        "xattr",
-                                        "clone_children", "cpuset_v2_mode", "favordynmods"};
+    static const char *const flags[] = {
+        "rw", "ro", "noprefix", "xattr", "clone_children", "cpuset_v2_mode", "favordynmods"};
 
     for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
         if (strlen(flags[i]) == len && memcmp(flags[i], opt, len) == 0)
@@ -305,10 +305,9 @@ int cgroup_resolve_path(const char *base, const char *cgroups_path, char **out,
         size_t l = strcspn(p, "/");
         if (l == 2 && p[0] == '.' && p[1] == '.') {
             if (len == floor)
-                return error_make(err, 0,
-                                  "linux.cgroupsPath `%s`: `..` escapes the %s", cgroups_path,
-                                  cgroups_path[0] == '/' ? "cgroup hierarchy root"
-                                                         : "caller's cgroup");
+                return error_make(
+                    err, 0, "linux.cgroupsPath `%s`: `..` escapes the %s", cgroups_path,
+                    cgroups_path[0] == '/' ? "cgroup hierarchy root" : "caller's cgroup");
             while (len > floor && res[len - 1] != '/')
                 len--;
             len--;
@@ -321,8 +320,7 @@ int cgroup_resolve_path(const char *base, const char *cgroups_path, char **out,
     }
     /* the root cgroup, or the caller's own: destroy would kill strangers */
     if (len == floor)
-        return error_make(err, 0, "linux.cgroupsPath `%s`: resolves to the %s itself",
-                          cgroups_path,
+        return error_make(err, 0, "linux.cgroupsPath `%s`: resolves to the %s itself", cgroups_path,
                           cgroups_path[0] == '/' ? "root cgroup" : "caller's cgroup");
     res[len] = '\0';
     *out = steal_ptr(&res);
@@ -337,7 +335,8 @@ int cgroup_hierarchy_dir(const struct cgroup_hierarchy *h, const char *path, cha
 
     if (strcmp(h->root, "/") != 0) {
         if (strncmp(path, h->root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
-            return error_make(err, 0, "cgroup `%s` is outside the part of the hierarchy mounted on `%s`",
+            return error_make(err, 0,
+                              "cgroup `%s` is outside the part of the hierarchy mounted on `%s`",
                               path, h->mountpoint);
         rest = path + rl;
     }

@@ -71,12 +71,12 @@ static int check_devices(const struct oci_resources *r, const struct cgroup *cg,
         const struct oci_device_cgroup *d = &r->devices[i];
         if (d->type && strcmp(d->type, "a") != 0 && strcmp(d->type, "b") != 0 &&
             strcmp(d->type, "c") != 0)
-            return error_make(err, 0, "linux.resources.devices[%zu].type: `%s` is not a, b or c",
-                              i, d->type);
+            return error_make(err, 0, "linux.resources.devices[%zu].type: `%s` is not a, b or c", i,
+                              d->type);
         if (d->access && (d->access[strspn(d->access, "rwm")] != '\0'))
             return error_make(err, 0,
-                              "linux.resources.devices[%zu].access: `%s` is not made of r, w, m",
-                              i, d->access);
+                              "linux.resources.devices[%zu].access: `%s` is not made of r, w, m", i,
+                              d->access);
         if ((d->major_present && d->major < -1) || (d->minor_present && d->minor < -1) ||
             (d->major_present && d->major > UINT32_MAX) ||
             (d->minor_present && d->minor > UINT32_MAX))
@@ -86,8 +86,9 @@ static int check_devices(const struct oci_resources *r, const struct cgroup *cg,
     if (cg == NULL || r->devices_len == 0)
         return 0;
     if (cg->mode != CGROUP_MODE_UNIFIED && !cgroup_has_controller(cg, "devices"))
-        return error_make(err, 0, "linux.resources.devices: the devices cgroup controller is "
-                                  "not mounted on this host");
+        return error_make(err, 0,
+                          "linux.resources.devices: the devices cgroup controller is "
+                          "not mounted on this host");
     return 0;
 }
 
@@ -108,8 +109,7 @@ static int check_memory(const struct oci_memory *m, const struct cgroup *cg,
         return unsupported("linux.resources.memory.checkBeforeUpdate", err);
     if (m->limit_present && need(cg, "linux.resources.memory.limit", "memory", err) < 0)
         return -1;
-    if (m->reservation_present &&
-        need(cg, "linux.resources.memory.reservation", "memory", err) < 0)
+    if (m->reservation_present && need(cg, "linux.resources.memory.reservation", "memory", err) < 0)
         return -1;
     if (m->swap_present) {
         int64_t v;
@@ -207,8 +207,8 @@ int cgroup_swap_to_v2(int64_t swap, int64_t limit, int64_t *out, struct ocirun_e
         return error_make(err, 0, "linux.resources.memory.swap: needs memory.limit to be set");
     if (swap < limit)
         return error_make(err, 0,
-                          "linux.resources.memory.swap: %" PRId64
-                          " is below memory.limit %" PRId64 " (swap counts memory+swap)",
+                          "linux.resources.memory.swap: %" PRId64 " is below memory.limit %" PRId64
+                          " (swap counts memory+swap)",
                           swap, limit);
     *out = swap - limit;
     return 0;

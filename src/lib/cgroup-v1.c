@@ -116,14 +116,15 @@ static int apply_memory(const struct cgroup *cg, const struct oci_memory *m,
     int64_t swap = m->swap_present ? m->swap : 0;
 
     if (dir == NULL)
-        return error_make(err, 0, "linux.resources.memory: no memory cgroup for the container");
+        return error_make(err, 0, "no memory cgroup for the container");
     if (m->limit_present && m->limit == -1 && !m->swap_present)
         swap = -1;
     if (swap != 0) {
         cleanup_free char *path = xasprintf("%s/memory.memsw.limit_in_bytes", dir);
         if (access(path, F_OK) < 0)
-            return error_make(err, 0, "linux.resources.memory.swap: swap accounting is not "
-                                      "enabled on this kernel");
+            return error_make(err, 0,
+                              "linux.resources.memory.swap: swap accounting is not "
+                              "enabled on this kernel");
     }
     /* memsw must stay >= limit at every step */
     if (swap == -1 && write_i64(dir, "memory.memsw.limit_in_bytes", -1, err) < 0)
@@ -143,7 +144,7 @@ static int apply_cpu(const struct cgroup *cg, const struct oci_cpu *c, struct oc
     const char *cpu = dir_of(cg, "cpu"), *cpuset = dir_of(cg, "cpuset");
 
     if ((c->shares_present || c->period_present || c->quota_present) && cpu == NULL)
-        return error_make(err, 0, "linux.resources.cpu: no cpu cgroup for the container");
+        return error_make(err, 0, "no cpu cgroup for the container");
     if (c->shares_present && write_i64(cpu, "cpu.shares", (int64_t)c->shares, err) < 0)
         return -1;
     if (c->period_present && write_i64(cpu, "cpu.cfs_period_us", (int64_t)c->period, err) < 0)
@@ -151,7 +152,7 @@ static int apply_cpu(const struct cgroup *cg, const struct oci_cpu *c, struct oc
     if (c->quota_present && write_i64(cpu, "cpu.cfs_quota_us", c->quota, err) < 0)
         return -1;
     if (((c->cpus && c->cpus[0]) || (c->mems && c->mems[0])) && cpuset == NULL)
-        return error_make(err, 0, "linux.resources.cpu: no cpuset cgroup for the container");
+        return error_make(err, 0, "no cpuset cgroup for the container");
     if (c->cpus && c->cpus[0] && cgroup_write(cpuset, "cpuset.cpus", c->cpus, err) < 0)
         return -1;
     if (c->mems && c->mems[0] && cgroup_write(cpuset, "cpuset.mems", c->mems, err) < 0)
@@ -166,9 +167,9 @@ int cgroup_v1_apply(struct cgroup *cg, const struct oci_resources *r, struct oci
     if (apply_devices(cg, r, err) < 0)
         return -1;
     if (r->memory && apply_memory(cg, r->memory, err) < 0)
-        return -1;
+        return error_wrap(err, "linux.resources.memory");
     if (r->cpu && apply_cpu(cg, r->cpu, err) < 0)
-        return -1;
+        return error_wrap(err, "linux.resources.cpu");
     if (r->pids && r->pids->limit_present && r->pids->limit != 0) {
         const char *dir = dir_of(cg, "pids");
         char buf[32];
@@ -176,7 +177,7 @@ int cgroup_v1_apply(struct cgroup *cg, const struct oci_resources *r, struct oci
             return error_make(err, 0, "linux.resources.pids: no pids cgroup for the container");
         cgroup_format_limit(r->pids->limit, buf, sizeof(buf));
         if (cgroup_write(dir, "pids.max", buf, err) < 0)
-            return -1;
+            return error_wrap(err, "linux.resources.pids.limit");
     }
     return 0;
 }
@@ -212,8 +213,7 @@ bool cgroup_v1_is_frozen(const char *dir)
 {
     cleanup_free char *state = NULL;
 
-    return cgroup_read(dir, "freezer.state", &state, NULL) == 0 &&
-           strncmp(state, "FROZEN", 6) == 0;
+    return cgroup_read(dir, "freezer.state", &state, NULL) == 0 && strncmp(state, "FROZEN", 6) == 0;
 }
 
 int cgroup_v1_thaw(const char *dir)

@@ -37,8 +37,8 @@ static size_t needed_controllers(const struct oci_resources *r, const char *out[
 
     if (r == NULL)
         return 0;
-    if (r->memory && (r->memory->limit_present || r->memory->reservation_present ||
-                      r->memory->swap_present))
+    if (r->memory &&
+        (r->memory->limit_present || r->memory->reservation_present || r->memory->swap_present))
         out[n++] = "memory";
     if (r->cpu && (r->cpu->shares_present || r->cpu->quota_present || r->cpu->period_present))
         out[n++] = "cpu";
@@ -102,7 +102,7 @@ static int apply_memory(const char *dir, const struct oci_memory *m, struct ocir
     if (swap != 0) {
         cgroup_format_limit(swap, buf, sizeof(buf));
         if (cgroup_write(dir, "memory.swap.max", buf, err) < 0)
-            return error_wrap(err, "linux.resources.memory.swap");
+            return error_wrap(err, "swap");
     }
     return 0;
 }
@@ -141,8 +141,7 @@ static int apply_devices(const char *dir, const struct oci_resources *r, struct 
     if (fd < 0)
         return error_make(err, errno, "open `%s`", dir);
     memcpy(all, r->devices, sizeof(*all) * r->devices_len);
-    memcpy(all + r->devices_len, cgroup_default_devices,
-           sizeof(*all) * cgroup_default_devices_len);
+    memcpy(all + r->devices_len, cgroup_default_devices, sizeof(*all) * cgroup_default_devices_len);
     if (ebpf_devices_attach(fd, all, n, err) < 0)
         return error_wrap(err, "linux.resources.devices");
     return 0;
@@ -157,14 +156,14 @@ int cgroup_v2_apply(struct cgroup *cg, const struct cgroup_hierarchy *h,
     if (r->devices_len > 0 && apply_devices(h->dir, r, err) < 0)
         return -1;
     if (r->memory && apply_memory(h->dir, r->memory, err) < 0)
-        return -1;
+        return error_wrap(err, "linux.resources.memory");
     if (r->cpu && apply_cpu(h->dir, r->cpu, err) < 0)
-        return -1;
+        return error_wrap(err, "linux.resources.cpu");
     if (r->pids && r->pids->limit_present && r->pids->limit != 0) {
         char buf[32];
         cgroup_format_limit(r->pids->limit, buf, sizeof(buf));
         if (cgroup_write(h->dir, "pids.max", buf, err) < 0)
-            return -1;
+            return error_wrap(err, "linux.resources.pids.limit");
     }
     return 0;
 }

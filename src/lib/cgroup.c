@@ -31,16 +31,11 @@
 /* runc 1.1.5 (libcontainer/specconv AllowedDevices): mknod of any device,
  * then null, zero, full, random, urandom, tty, ptmx, /dev/net/tun, pts. */
 const struct oci_device_cgroup cgroup_default_devices[] = {
-    {.allow = true, .type = "c", .access = "m"},
-    {.allow = true, .type = "b", .access = "m"},
-    {true, "c", 1, true, 3, true, "rwm"},
-    {true, "c", 1, true, 5, true, "rwm"},
-    {true, "c", 1, true, 7, true, "rwm"},
-    {true, "c", 1, true, 8, true, "rwm"},
-    {true, "c", 1, true, 9, true, "rwm"},
-    {true, "c", 5, true, 0, true, "rwm"},
-    {true, "c", 5, true, 2, true, "rwm"},
-    {true, "c", 10, true, 200, true, "rwm"},
+    {.allow = true, .type = "c", .access = "m"}, {.allow = true, .type = "b", .access = "m"},
+    {true, "c", 1, true, 3, true, "rwm"},        {true, "c", 1, true, 5, true, "rwm"},
+    {true, "c", 1, true, 7, true, "rwm"},        {true, "c", 1, true, 8, true, "rwm"},
+    {true, "c", 1, true, 9, true, "rwm"},        {true, "c", 5, true, 0, true, "rwm"},
+    {true, "c", 5, true, 2, true, "rwm"},        {true, "c", 10, true, 200, true, "rwm"},
     {true, "c", 136, true, 0, false, "rwm"},
 };
 const size_t cgroup_default_devices_len = ARRAY_SIZE(cgroup_default_devices);
@@ -196,21 +191,30 @@ static bool leaf_populated(const char *dir)
     return procs[strspn(procs, " \n")] != '\0';
 }
 
-/* mkdir the leaf and its missing ancestors; h->parents_made counts the
- * ancestors made here. An existing leaf is reused (runc does the same). */
+/* mkdir the leaf and its missing ancestors. h->parents_made: how many
+ * levels above the leaf destroy may remove, from the first directory made
+ * here (also after a failure half-way). An existing leaf is reused, as
+ * runc does, unless processes are in it. */
 static int make_dir(struct cgroup_hierarchy *h, struct ocirun_error *err)
 {
-    size_t base = strlen(h->mountpoint);
+    size_t base = strlen(h->mountpoint), len = strlen(h->dir);
     cleanup_free char *copy = xstrdup(h->dir);
-    int made = 0;
+    int depth = 0, first_made = 0, leaf_depth = 0;
 
-    for (char *p = copy + base + 1; p <= copy + strlen(h->dir); p++) {
+    for (const char *q = copy + base; *q; q++)
+        leaf_depth += *q == '/';
+    h->parents_made = 0;
+    for (char *p = copy + base + 1; p <= copy + len; p++) {
         if (*p != '/' && *p != '\0')
             continue;
         char saved = *p;
         *p = '\0';
+        depth++;
         if (mkdir(copy, 0755) == 0) {
-            made++;
+            if (first_made == 0) {
+                first_made = depth;
+                h->parents_made = leaf_depth - first_made;
+            }
             if (!h->unified && cgroup_v1_prepare_dir(h, copy, err) < 0)
                 return error_wrap(err, "prepare cgroup `%s`", copy);
         } else if (errno != EEXIST) {
@@ -223,7 +227,6 @@ static int make_dir(struct cgroup_hierarchy *h, struct ocirun_error *err)
         if (saved == '\0')
             break;
     }
-    h->parents_made = made > 0 ? made - 1 : 0;
     return 0;
 }
 
@@ -234,8 +237,8 @@ static int make_dirs(struct cgroup *cg, const struct oci_resources *r, bool root
     for (size_t i = 0; i < cg->n; i++) {
         if (make_dir(&cg->h[i], err) < 0) {
             /* rootless without a delegated cgroup: run without one, as runc */
-            if (rootless && (err->errnum == EACCES || err->errnum == EPERM ||
-                             err->errnum == EROFS)) {
+            if (rootless &&
+                (err->errnum == EACCES || err->errnum == EPERM || err->errnum == EROFS)) {
                 log_debug("rootless: no cgroup in `%s`: %s", cg->h[i].mountpoint, err->msg);
                 error_clear(err);
                 free(cg->h[i].dir);
@@ -285,8 +288,9 @@ static int check_manager(const char *manager, bool *disabled, struct ocirun_erro
     if (manager == NULL || *disabled || strcmp(manager, "cgroupfs") == 0)
         return 0;
     if (strcmp(manager, "systemd") == 0)
-        return error_make(err, 0, "the systemd cgroup manager is not supported yet; "
-                                  "use --cgroup-manager=cgroupfs");
+        return error_make(err, 0,
+                          "the systemd cgroup manager is not supported yet; "
+                          "use --cgroup-manager=cgroupfs");
     return error_make(err, 0, "unknown cgroup manager `%s`", manager);
 }
 
@@ -371,6 +375,7 @@ int cgroup_open(const char *manager, const char *path, struct cgroup **out,
         /* a hierarchy that does not show this cgroup is not one of ours */
         if (cgroup_hierarchy_dir(&cg->h[i], cg->h[i].path, &cg->h[i].dir, NULL) < 0)
             cg->h[i].dir = NULL;
+        cg->h[i].parents_made = cg->parents_made;
     }
     cg->recorded = xstrdup(path);
     *out = cg;
@@ -395,8 +400,6 @@ static const struct cgroup_hierarchy *main_hierarchy(const struct cgroup *cg, co
 static void add_pids(const char *dir, pid_t **pids, size_t *n, int depth)
 {
     cleanup_free char *text = NULL;
-    cleanup_free char *path = NULL;
-    cleanup_close int dfd = -1;
     DIR *d;
     struct dirent *de;
 
@@ -453,7 +456,9 @@ bool cgroup_is_frozen(struct cgroup *cg)
         return h != NULL && cgroup_v2_is_frozen(h->dir);
     }
     h = main_hierarchy(cg, "freezer");
-    return h != NULL && !h->unified && cgroup_v1_is_frozen(h->dir);
+    if (h == NULL)
+        return false;
+    return h->unified ? cgroup_v2_is_frozen(h->dir) : cgroup_v1_is_frozen(h->dir);
 }
 
 /* Kills through cgroup.kill when the kernel has it (one write, race free),
@@ -473,8 +478,7 @@ static int kill_all(struct cgroup *cg, struct ocirun_error *err)
         struct cgroup_hierarchy *h = &cg->h[i];
         if (h->dir == NULL || access(h->dir, F_OK) < 0)
             continue;
-        if (h->unified ? cgroup_v2_kill_all(h->dir, err) < 0
-                       : cgroup_v1_kill_all(h->dir, err) < 0)
+        if (h->unified ? cgroup_v2_kill_all(h->dir, err) < 0 : cgroup_v1_kill_all(h->dir, err) < 0)
             return -1;
     }
     return 0;
@@ -512,6 +516,21 @@ static int remove_tree(const char *dir, int depth, struct ocirun_error *err)
     return ret < 0 ? ret : remove_dir(dir, err);
 }
 
+/* The ancestors ocirun made; a non-empty one is someone else's now. */
+static void remove_parents(const struct cgroup_hierarchy *h)
+{
+    cleanup_free char *up = xstrdup(h->dir);
+
+    for (int k = 0; k < h->parents_made; k++) {
+        char *slash = strrchr(up, '/');
+        if (slash == NULL || (size_t)(slash - up) <= strlen(h->mountpoint))
+            break;
+        *slash = '\0';
+        if (rmdir(up) < 0 && errno != ENOENT)
+            break;
+    }
+}
+
 int cgroup_destroy(struct cgroup *cg, struct ocirun_error *err)
 {
     struct ocirun_error local = {0};
@@ -521,24 +540,16 @@ int cgroup_destroy(struct cgroup *cg, struct ocirun_error *err)
         return 0;
     if (kill_all(cg, err ? err : &local) < 0)
         ret = -1;
-    for (size_t i = 0; i < cg->n && ret == 0; i++) {
+    for (size_t i = 0; i < cg->n; i++) {
         struct cgroup_hierarchy *h = &cg->h[i];
         if (h->dir == NULL)
             continue;
-        if (remove_tree(h->dir, 0, err ? err : &local) < 0) {
+        /* keep going: the other hierarchies can still be cleaned */
+        if (remove_tree(h->dir, 0, ret < 0 ? &local : err ? err : &local) < 0) {
             ret = -1;
-            break;
+            continue;
         }
-        /* the ancestors ocirun made; a non-empty one is someone else's now */
-        cleanup_free char *up = xstrdup(h->dir);
-        for (int k = 0; k < cg->parents_made; k++) {
-            char *slash = strrchr(up, '/');
-            if (slash == NULL || (size_t)(slash - up) <= strlen(h->mountpoint))
-                break;
-            *slash = '\0';
-            if (rmdir(up) < 0)
-                break;
-        }
+        remove_parents(h);
     }
     error_clear(&local);
     return ret;

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Driver-neutral cgroup front. For this issue: cgroupfs on unified (v2),
- * hybrid and legacy (v1) hosts; the container is placed at cgroupsPath
- * (default "/ocirun/<id>"? see cgroup.c) and limits it cannot apply are
- * refused with a clear error, never ignored. */
+/* Driver-neutral cgroup front. For this issue: the cgroupfs manager on
+ * unified (v2), hybrid and legacy (v1) hosts, and "disabled". The container
+ * is placed at linux.cgroupsPath with runc 1.1.5's rules: an absolute path
+ * is relative to each hierarchy's root, a relative one to the caller's own
+ * cgroup (unified host: its parent), and no cgroupsPath means "<id>",
+ * relative. Limits that cannot be applied are refused with an error naming
+ * the field, never ignored. See docs/cgroups.md. */
 #ifndef OCIRUN_CGROUP_H
 #define OCIRUN_CGROUP_H
 
@@ -21,8 +24,11 @@ enum cgroup_mode cgroup_mode(void);
 struct cgroup;
 
 /* Resolves the container's cgroup path (cgroupsPath or the default),
- * checks the resources can be applied, makes the directories.
- * manager: "cgroupfs" or "disabled" (a no-op handle). */
+ * checks the resources can be applied, makes the directories and writes
+ * the limits (before any process is inside, so they hold from the first
+ * instruction, CLONE_INTO_CGROUP included). On failure nothing is left.
+ * manager: NULL or "cgroupfs", or "disabled" (a no-op handle, which refuses
+ * every limit but the device rules); "systemd" is refused for now. */
 int cgroup_create(const char *manager, const char *id, const char *cgroups_path,
                   const struct oci_resources *resources, bool rootless, struct cgroup **out,
                   struct ocirun_error *err);
@@ -31,11 +37,14 @@ int cgroup_create(const char *manager, const char *id, const char *cgroups_path,
  * else -1. Owned by the handle. */
 int cgroup_clone_fd(struct cgroup *cg);
 
-/* Moves pid into every hierarchy (skipped where CLONE_INTO_CGROUP did it)
- * and applies the resources. */
+/* Moves pid into every hierarchy (harmless where CLONE_INTO_CGROUP already
+ * did it; needed after the plain clone(2) fallback). */
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct ocirun_error *err);
 
-/* The path recorded in the state (relative to each hierarchy's root). */
+/* The path recorded in the state (relative to each hierarchy's root), ""
+ * for "disabled". Usually one path; when it differs between hierarchies or
+ * ocirun made parent directories, an encoded form only cgroup_open reads
+ * (see cgroup-record.c). */
 const char *cgroup_path(struct cgroup *cg);
 
 /* Re-opens a container's cgroup from its recorded path. */
@@ -45,8 +54,9 @@ int cgroup_open(const char *manager, const char *path, struct cgroup **out,
 /* The pids in the container's cgroup (for ps, kill --all, delete). */
 int cgroup_pids(struct cgroup *cg, pid_t **pids, size_t *n, struct ocirun_error *err);
 
-/* SIGKILLs every process left, waits for the cgroup to empty (bounded),
- * removes the directories. Idempotent. */
+/* Thaws, SIGKILLs every process left (v2: cgroup.kill), waits for the
+ * cgroup to empty (bounded), removes the directories, sub-cgroups and the
+ * parents ocirun made. Idempotent; err may be NULL. */
 int cgroup_destroy(struct cgroup *cg, struct ocirun_error *err);
 
 bool cgroup_is_frozen(struct cgroup *cg);

@@ -24,6 +24,8 @@
 #include "hooks.h"
 #include "init.h"
 #include "log.h"
+#include "notify.h"
+#include "process.h"
 #include "spawn.h"
 #include "state.h"
 #include "terminal.h"
@@ -300,6 +302,25 @@ static int spawn_container(struct create_ctx *ctx, struct ocirun_error *err)
     return write_pid_file(ctx->req->pid_file, ctx->pid, err);
 }
 
+char *container_state_dir(const char *root, const char *id)
+{
+    char resolved[PATH_MAX];
+
+    if (realpath(root, resolved) == NULL)
+        return xasprintf("%s/%s", root, id);
+    return xasprintf("%s/%s", resolved, id);
+}
+
+static int prepare_notify(struct create_ctx *ctx, struct ocirun_error *err)
+{
+    cleanup_free char *dir = NULL;
+
+    if (notify_host_socket() == NULL)
+        return 0;
+    dir = container_state_dir(ctx->req->root, ctx->req->id);
+    return notify_prepare(ctx->config, dir, err);
+}
+
 /* Everything of `create` up to the init waiting on exec.fifo. On failure
  * nothing is left: the init is killed, the cgroup and state removed. */
 int create_ctx_spawn(struct create_ctx *ctx, const struct create_request *req, bool detached,
@@ -307,12 +328,14 @@ int create_ctx_spawn(struct create_ctx *ctx, const struct create_request *req, b
 {
     memset(ctx, 0, sizeof(*ctx));
     ctx->req = req;
-    ctx->fifo_fd = ctx->pidfd = ctx->pty_master = -1;
+    ctx->fifo_fd = ctx->pidfd = ctx->pty_master = ctx->notify_fd = -1;
     ctx->sock[0] = ctx->sock[1] = -1;
     for (int i = 0; i < NS_COUNT; i++)
         ctx->ns.join_fd[i] = -1;
     ctx->ns.saved_pidns_fd = -1;
     ctx->rootless = req->rootless == 1 || (req->rootless < 0 && geteuid() != 0);
+    if (process_check_preserved_fds(req->preserve_fds, log_fd(), err) < 0)
+        return -1;
     if (load_config(ctx, err) < 0 || config_validate(ctx->config, ctx->bundle, err) < 0 ||
         check_terminal_request(ctx, detached, err) < 0)
         return -1;
@@ -320,7 +343,8 @@ int create_ctx_spawn(struct create_ctx *ctx, const struct create_request *req, b
     if (container_state_create(req->root, req->id, &ctx->c, err) < 0)
         return -1;
     ctx->own_state = true;
-    if (make_fifo(ctx, err) < 0 || spawn_container(ctx, err) < 0) {
+    if (make_fifo(ctx, err) < 0 || prepare_notify(ctx, err) < 0 ||
+        spawn_container(ctx, err) < 0) {
         create_ctx_abort(ctx);
         return -1;
     }
@@ -356,6 +380,8 @@ void create_ctx_release(struct create_ctx *ctx)
         close(ctx->pidfd);
     if (ctx->pty_master >= 0)
         close(ctx->pty_master);
+    if (ctx->notify_fd >= 0)
+        close(ctx->notify_fd);
     if (ctx->cg)
         cgroup_free(ctx->cg);
     container_free(ctx->c);

@@ -28,7 +28,11 @@ struct create_ctx {
     int pidfd;
     pid_t pid;
     int pty_master; /* process.terminal without --console-socket (run) */
+    int notify_fd;  /* our end of NOTIFY_SOCKET (run), else -1 */
 };
+
+/* <root>/<id> as an absolute path. Caller frees. */
+char *container_state_dir(const char *root, const char *id);
 
 /* create up to the init blocked on exec.fifo, state saved, pid file
  * written; on failure everything is undone. detached: runc's terminal

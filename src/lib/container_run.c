@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "container_internal.h"
 #include "hooks.h"
 #include "log.h"
+#include "notify.h"
 #include "spawn.h"
 #include "state.h"
 #include "terminal.h"
@@ -116,10 +118,46 @@ static int check_startable(struct container *c, struct ocirun_error *err)
     return error_make(err, 0, "cannot start a container in the %s state", status);
 }
 
+/* The socket for NOTIFY_SOCKET when the caller set it and the container
+ * was created with it, else -1. */
+static int open_notify(struct container *c, int *fd, struct ocirun_error *err)
+{
+    cleanup_free char *dir = NULL, *sub = NULL;
+    struct stat st;
+
+    *fd = -1;
+    if (notify_host_socket() == NULL)
+        return 0;
+    dir = container_state_dir(c->root, c->id);
+    sub = xasprintf("%s/%s", dir, NOTIFY_DIR_NAME);
+    if (stat(sub, &st) < 0)
+        return 0;
+    *fd = notify_listen(dir, err);
+    return *fd < 0 ? -1 : 0;
+}
+
+static bool init_alive_cb(void *c)
+{
+    return container_init_alive(c);
+}
+
+/* start and run -d return once the container said READY=1 (systemd's
+ * Type=notify), without holding the container's lock meanwhile. */
+static int wait_notify(struct container *c, int fd, struct ocirun_error *err)
+{
+    if (fd < 0)
+        return 0;
+    if (c->lockfd >= 0)
+        close(c->lockfd);
+    c->lockfd = -1;
+    return notify_wait_ready(fd, (pid_t)c->state->pid, init_alive_cb, c, err);
+}
+
 int container_start(const char *root, const char *id, struct ocirun_error *err)
 {
     cleanup_container struct container *c = NULL;
     struct oci_config *config = NULL;
+    cleanup_close int notify_fd = -1;
     char *perr = NULL;
     int r;
 
@@ -133,8 +171,12 @@ int container_start(const char *root, const char *id, struct ocirun_error *err)
         free(perr);
         return -1;
     }
-    r = start_created(c, config, err);
+    r = open_notify(c, &notify_fd, err);
+    if (r == 0)
+        r = start_created(c, config, err);
     oci_config_free(config);
+    if (r == 0)
+        r = wait_notify(c, notify_fd, err);
     return r;
 }
 
@@ -194,10 +236,22 @@ static int read_late_message(struct create_ctx *ctx, struct ocirun_error *late)
     return 0;
 }
 
+static int forward_notify(struct create_ctx *ctx)
+{
+    struct ocirun_error err = {0};
+    int r = notify_forward(ctx->notify_fd, ctx->pid, &err);
+
+    if (r < 0)
+        log_warn("%s", err.msg);
+    error_clear(&err);
+    return r;
+}
+
 static int wait_init(struct create_ctx *ctx, struct ocirun_error *late, struct ocirun_error *err)
 {
-    struct pollfd p[2] = {{.fd = ctx->pidfd, .events = POLLIN},
-                          {.fd = ctx->sock[0], .events = POLLIN}};
+    struct pollfd p[3] = {{.fd = ctx->pidfd, .events = POLLIN},
+                          {.fd = ctx->sock[0], .events = POLLIN},
+                          {.fd = ctx->notify_fd, .events = POLLIN}};
     siginfo_t si;
 
     if (ctx->pty_master >= 0 && terminal_proxy(ctx->pty_master, ctx->pidfd, err) < 0) {
@@ -205,11 +259,13 @@ static int wait_init(struct create_ctx *ctx, struct ocirun_error *late, struct o
         error_clear(err);
     }
     while (!(p[0].revents & POLLIN)) {
-        int n = poll(p, p[1].fd >= 0 ? 2 : 1, -1);
+        int n = poll(p, ARRAY_SIZE(p), -1);
         if (n < 0 && errno != EINTR)
             return error_make(err, errno, "poll the container init");
         if (n > 0 && (p[1].revents & (POLLIN | POLLHUP)) && read_late_message(ctx, late) < 0)
             p[1].fd = -1;
+        if (n > 0 && (p[2].revents & POLLIN) && forward_notify(ctx) != 0)
+            p[2].fd = -1; /* forwarded (or broken): stop listening */
     }
     memset(&si, 0, sizeof(si));
     while (waitid(P_PIDFD, (id_t)ctx->pidfd, &si, WEXITED) < 0)
@@ -260,7 +316,8 @@ int container_run(const struct create_request *req, struct ocirun_error *err)
         create_ctx_release(&ctx);
         return -1;
     }
-    if (start_created(ctx.c, ctx.config, err) < 0) {
+    if (open_notify(ctx.c, &ctx.notify_fd, err) < 0 || start_created(ctx.c, ctx.config, err) < 0 ||
+        (req->detach && wait_notify(ctx.c, ctx.notify_fd, err) < 0)) {
         create_ctx_abort(&ctx);
         create_ctx_release(&ctx);
         return -1;

@@ -34,7 +34,7 @@ static const struct device_spec default_devices[] = {
 static const struct {
     const char *name, *target;
 } dev_links[] = {
-    {"fd", "/proc/self/fd"},      {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
     {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
 };
 
@@ -112,8 +112,8 @@ static int make_node(int dirfd, const char *base, const struct device_spec *d,
     return 0;
 }
 
-static int create_device(const struct rootfs_context *ctx, int rootfd,
-                         const struct device_spec *d, struct ocirun_error *err)
+static int create_device(const struct rootfs_context *ctx, int rootfd, const struct device_spec *d,
+                         struct ocirun_error *err)
 {
     cleanup_free char *clean = path_clean(d->path);
     cleanup_free char *parent = NULL, *base = NULL;
@@ -201,12 +201,10 @@ int devices_validate(const struct oci_config *config, struct ocirun_error *err)
         if (strcmp(clean, "/") == 0)
             return error_make(err, EINVAL, "linux.devices[%zu].path: must name a file", i);
         if (d->type == NULL || strlen(d->type) != 1 || device_type_bits(d->type[0]) == 0)
-            return error_make(err, EINVAL, "linux.devices[%zu].type: must be one of c, b, u, p",
-                              i);
+            return error_make(err, EINVAL, "linux.devices[%zu].type: must be one of c, b, u, p", i);
         bool needs_numbers = d->type[0] != 'p';
         if (needs_numbers && (!d->major_present || !d->minor_present))
-            return error_make(err, EINVAL, "linux.devices[%zu]: major and minor are required",
-                              i);
+            return error_make(err, EINVAL, "linux.devices[%zu]: major and minor are required", i);
         if (d->major < 0 || d->major > 0xfff || d->minor < 0 || d->minor > 0xfffff)
             return error_make(err, EINVAL, "linux.devices[%zu]: major/minor out of range", i);
         if (d->file_mode_present && (d->file_mode & ~07777u) != 0 &&

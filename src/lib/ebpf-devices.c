@@ -24,8 +24,8 @@ struct prog {
 static void emit(struct prog *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
 {
     p->insns = xrealloc(p->insns, sizeof(*p->insns) * (p->n + 1));
-    p->insns[p->n] = (struct bpf_insn){.code = code, .dst_reg = dst, .src_reg = src, .off = off,
-                                       .imm = imm};
+    p->insns[p->n] =
+        (struct bpf_insn){.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
     p->n++;
 }
 
@@ -59,8 +59,9 @@ static void emit_prologue(struct prog *p)
 
 /* One rule: each check jumps past the block when it does not match. An
  * allow rule must cover every requested access; a deny rule matches when
- * it covers any of them. */
-static void emit_rule(struct prog *p, const struct oci_device_cgroup *d)
+ * it covers any of them. Returns true when the rule matches everything:
+ * what comes after it is unreachable, which the verifier refuses. */
+static bool emit_rule(struct prog *p, const struct oci_device_cgroup *d)
 {
     size_t start = p->n;
     uint32_t acc = access_bits(d->access);
@@ -83,6 +84,7 @@ static void emit_rule(struct prog *p, const struct oci_device_cgroup *d)
     for (size_t i = start; i < p->n; i++)
         if (BPF_CLASS(p->insns[i].code) == BPF_JMP32)
             p->insns[i].off = (int16_t)(p->n - i - 1);
+    return p->n - start == 2;
 }
 
 static long bpf(int cmd, union bpf_attr *attr)
@@ -100,10 +102,13 @@ int ebpf_devices_attach(int dirfd, const struct oci_device_cgroup *rules, size_t
     char log[1024] = "";
 
     emit_prologue(&p);
-    for (size_t i = n; i-- > 0;)
-        emit_rule(&p, &rules[i]);
-    emit(&p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1);
-    emit(&p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+    bool catch_all = false;
+    for (size_t i = n; i-- > 0 && !catch_all;)
+        catch_all = emit_rule(&p, &rules[i]);
+    if (!catch_all) {
+        emit(&p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1);
+        emit(&p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+    }
     insns = p.insns;
 
     memset(&attr, 0, sizeof(attr));
@@ -119,9 +124,12 @@ int ebpf_devices_attach(int dirfd, const struct oci_device_cgroup *rules, size_t
         attr.log_level = 1;
         prog = (int)bpf(BPF_PROG_LOAD, &attr);
     }
-    if (prog < 0)
-        return error_make(err, errno, "load the eBPF device filter (%zu rules)%s%s", n,
+    if (prog < 0) {
+        int saved = errno;
+        log[strcspn(log, "\n")] = '\0';
+        return error_make(err, saved, "load the eBPF device filter (%zu rules)%s%s", n,
                           log[0] ? ": " : "", log);
+    }
 
     memset(&attr, 0, sizeof(attr));
     attr.target_fd = (uint32_t)dirfd;

@@ -102,7 +102,8 @@ int idmap_userns_fd(const struct oci_id_mapping *uids, size_t nuids,
     close(report[1]), report[1] = -1;
     ssize_t n = read_all(report[0], pid, sizeof(pid) - 1);
     if (n <= 0) {
-        fd = error_make(err, n < 0 ? errno : EPERM, "create a user namespace for an idmapped mount");
+        fd =
+            error_make(err, n < 0 ? errno : EPERM, "create a user namespace for an idmapped mount");
         goto out;
     }
     pid[n] = '\0';

@@ -196,6 +196,11 @@ void init_main(struct init_ctx *ctx)
     const struct oci_hooks *h = ctx->config->hooks;
     char *exe = NULL;
 
+    /* Our copy of the state lock's fd would keep the container locked
+     * until execve; closing it (not LOCK_UN) leaves the parent's lock. */
+    if (ctx->container->lockfd >= 0)
+        close(ctx->container->lockfd);
+    ctx->container->lockfd = -1;
     if (init_setup(ctx, &exe, &err) < 0) {
         spawn_send_error(ctx->sock, &err);
         _exit(1);

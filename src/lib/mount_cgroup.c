@@ -163,8 +163,8 @@ int mount_cgroup_tree(const struct rootfs_context *ctx, int rootfd, const char *
 {
     struct hierarchy *h = NULL;
     size_t n = 0;
-    unsigned long flags = opts->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC |
-                                         MS_NOATIME | MS_RELATIME | MS_STRICTATIME);
+    unsigned long flags = opts->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+                                         MS_RELATIME | MS_STRICTATIME);
     int r = -1;
     cleanup_close int top = -1;
 

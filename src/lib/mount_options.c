@@ -176,8 +176,8 @@ void mount_flags_to_attr(unsigned long set, unsigned long clear, uint64_t *attr_
         unsigned long ms;
         uint64_t attr;
     } map[] = {
-        {MS_RDONLY, MOUNT_ATTR_RDONLY},       {MS_NOSUID, MOUNT_ATTR_NOSUID},
-        {MS_NODEV, MOUNT_ATTR_NODEV},         {MS_NOEXEC, MOUNT_ATTR_NOEXEC},
+        {MS_RDONLY, MOUNT_ATTR_RDONLY},         {MS_NOSUID, MOUNT_ATTR_NOSUID},
+        {MS_NODEV, MOUNT_ATTR_NODEV},           {MS_NOEXEC, MOUNT_ATTR_NOEXEC},
         {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME}, {MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW},
     };
 

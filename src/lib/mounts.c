@@ -119,8 +119,8 @@ static int apply_post_attrs(struct mount_job *j, int mntfd, struct ocirun_error 
 {
     unsigned long prop = j->opts.propagation;
 
-    if (set_attr(mntfd, AT_RECURSIVE, j->opts.rec_set, j->opts.rec_clr, 0,
-                 "recursive attributes", j, err) < 0)
+    if (set_attr(mntfd, AT_RECURSIVE, j->opts.rec_set, j->opts.rec_clr, 0, "recursive attributes",
+                 j, err) < 0)
         return -1;
     if (prop == 0)
         return 0;
@@ -172,8 +172,7 @@ static int apply_idmap(struct mount_job *j, int tree, struct ocirun_error *err)
     struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
     unsigned flags = AT_EMPTY_PATH | (j->opts.ridmap ? AT_RECURSIVE : 0);
     if (mount_setattr(tree, "", flags, &attr, sizeof(attr)) < 0)
-        return error_make(err, errno, "mounts[%zu]: idmap the mount of `%s`", j->index,
-                          j->source);
+        return error_make(err, errno, "mounts[%zu]: idmap the mount of `%s`", j->index, j->source);
     return 0;
 }
 
@@ -223,14 +222,9 @@ static int open_source_tree(struct mount_job *j, struct ocirun_error *err)
         otflags |= AT_RECURSIVE;
     cleanup_close int tree = open_tree(AT_FDCWD, j->source, otflags);
     if (tree < 0)
-        return error_make(err, errno, "mounts[%zu]: open mount source `%s`", j->index,
-                          j->source);
-    if (job_is_idmapped(j) && apply_idmap(j, tree, err) < 0) {
-        if (err->errnum == EPERM && j->ctx->in_userns)
-            error_wrap(err, "(in a user namespace the parent must prepare it: "
-                            "rootfs_open_mount_sources)");
+        return error_make(err, errno, "mounts[%zu]: open mount source `%s`", j->index, j->source);
+    if (job_is_idmapped(j) && apply_idmap(j, tree, err) < 0)
         return -1;
-    }
     return steal_fd(&tree);
 }
 
@@ -238,12 +232,19 @@ static int prepared_tree(struct mount_job *j, struct ocirun_error *err)
 {
     int fd;
 
-    if (j->ctx->mount_fds == NULL || j->ctx->mount_fds[j->index] < 0)
+    if (j->ctx->mount_fds == NULL || j->ctx->mount_fds[j->index] < 0) {
+        /* The host ids of the mappings mean nothing inside the container's
+         * user namespace, and the source filesystem belongs to the host. */
+        if (j->ctx->in_userns && job_is_idmapped(j))
+            return error_make(err, EPERM,
+                              "mounts[%zu]: the idmapped mount of `%s` in a user namespace was "
+                              "not prepared by the parent (rootfs_open_mount_sources)",
+                              j->index, j->source);
         return open_source_tree(j, err);
+    }
     fd = fcntl(j->ctx->mount_fds[j->index], F_DUPFD_CLOEXEC, 3);
     if (fd < 0)
-        return error_make(err, errno, "mounts[%zu]: prepared mount of `%s`", j->index,
-                          j->source);
+        return error_make(err, errno, "mounts[%zu]: prepared mount of `%s`", j->index, j->source);
     return fd;
 }
 
@@ -407,8 +408,7 @@ bool mount_is_idmapped(const struct oci_config *config, size_t index)
     return r;
 }
 
-int mount_open_source_tree(const struct rootfs_context *ctx, size_t index,
-                           struct ocirun_error *err)
+int mount_open_source_tree(const struct rootfs_context *ctx, size_t index, struct ocirun_error *err)
 {
     struct mount_job j;
     int fd;

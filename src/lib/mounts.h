@@ -15,11 +15,12 @@
 
 /* What a mount's `options` array means, option by option (config.md). */
 struct mount_options {
-    unsigned long flags;       /* MS_* flags to set, incl. MS_BIND (|MS_REC for rbind), MS_REMOUNT */
-    unsigned long clear;       /* MS_* flags an option explicitly clears (rw, suid, dev, exec ...) */
-    unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE, maybe |MS_REC; 0 none */
-    uint64_t rec_set;          /* MOUNT_ATTR_* set recursively (rro, rnosuid ...) */
-    uint64_t rec_clr;          /* MOUNT_ATTR_* cleared recursively (rrw, rsuid ...) */
+    unsigned long flags; /* MS_* flags to set, incl. MS_BIND (|MS_REC for rbind), MS_REMOUNT */
+    unsigned long clear; /* MS_* flags an option explicitly clears (rw, suid, dev, exec ...) */
+    unsigned long
+        propagation;  /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE, maybe |MS_REC; 0 none */
+    uint64_t rec_set; /* MOUNT_ATTR_* set recursively (rro, rnosuid ...) */
+    uint64_t rec_clr; /* MOUNT_ATTR_* cleared recursively (rrw, rsuid ...) */
     bool tmpcopyup;
     bool idmap;  /* idmap option */
     bool ridmap; /* ridmap option: the idmapping is applied to submounts too */

@@ -47,8 +47,8 @@ static int empty_readonly_tmpfs(const char *path, struct ocirun_error *err)
     if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "0", 0) < 0 ||
         fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
         return error_make(err, errno, "create the tmpfs masking `%s`", path);
-    int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-                                               MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    int mnt = fsmount(fs, FSMOUNT_CLOEXEC,
+                      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
     if (mnt < 0)
         return error_make(err, errno, "fsmount the tmpfs masking `%s`", path);
     return mnt;
@@ -78,7 +78,8 @@ static int mask_one(int rootfd, const char *path, int *nullfd, struct ocirun_err
         if (*nullfd < 0)
             return -1;
     }
-    cleanup_close int tree = open_tree(*nullfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    cleanup_close int tree =
+        open_tree(*nullfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
     if (tree < 0)
         return error_make(err, errno, "clone /dev/null to mask `%s`", path);
     return attach(tree, fd, "mask file", path, err);
@@ -107,8 +108,8 @@ static int readonly_one(int rootfd, const char *path, struct ocirun_error *err)
     }
     if (fd < 0)
         return error_wrap(err, "readonly path");
-    cleanup_close int tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-                                                   AT_EMPTY_PATH | AT_RECURSIVE);
+    cleanup_close int tree =
+        open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
     if (tree < 0)
         return error_make(err, errno, "bind `%s` onto itself", path);
     if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)

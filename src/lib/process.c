@@ -383,6 +383,19 @@ char *process_find_executable(const struct oci_process *p, struct ocirun_error *
     return NULL;
 }
 
+int process_check_preserved_fds(int preserve_fds, int log_fd, struct ocirun_error *err)
+{
+    for (int fd = 3; fd < 3 + preserve_fds; fd++) {
+        if (fcntl(fd, F_GETFD) < 0)
+            return error_make(err, errno, "preserved fd %d (--preserve-fds %d)", fd,
+                              preserve_fds);
+        if (fd == log_fd)
+            return error_make(err, EBADF, "preserved fd %d (--preserve-fds %d) is ocirun's "
+                              "--log file, not a descriptor of the caller", fd, preserve_fds);
+    }
+    return 0;
+}
+
 int process_prepare_fds(int preserve_fds, struct ocirun_error *err)
 {
     for (int fd = 3; fd < 3 + preserve_fds; fd++) {

@@ -32,8 +32,13 @@ int process_chdir(const char *cwd, struct ocirun_error *err);
  * root; runc's messages on failure. Caller frees. */
 char *process_find_executable(const struct oci_process *p, struct ocirun_error *err);
 
-/* Fds 3..3+n-1 must exist (they stay open, close-on-exec cleared);
- * everything above is marked close-on-exec. */
+/* In the parent, before it opens anything: fds 3..3+n-1 must exist and be
+ * the caller's (not our --log file), else our own fds could take their
+ * numbers and leak into the container. */
+int process_check_preserved_fds(int preserve_fds, int log_fd, struct ocirun_error *err);
+
+/* In the init: fds 3..3+n-1 stay open (close-on-exec cleared); everything
+ * above is marked close-on-exec. */
 int process_prepare_fds(int preserve_fds, struct ocirun_error *err);
 
 /* execve(path, process.args, process.env); returns only on failure. */

@@ -16,12 +16,12 @@
 
 struct rootfs_context {
     const struct oci_config *config;
-    const char *bundle;  /* absolute bundle dir: relative mount sources and root.path are under it */
-    const char *rootfs;  /* absolute path of root.path */
-    bool no_pivot;       /* --no-pivot */
-    bool in_userns;      /* a new user namespace: devices are bind-mounted, not mknod'ed */
-    bool has_new_pidns;  /* fresh /proc is allowed */
-    bool has_new_netns;  /* fresh /sys is allowed */
+    const char *bundle; /* absolute bundle dir: relative mount sources and root.path are under it */
+    const char *rootfs; /* absolute path of root.path */
+    bool no_pivot;      /* --no-pivot */
+    bool in_userns;     /* a new user namespace: devices are bind-mounted, not mknod'ed */
+    bool has_new_pidns; /* fresh /proc is allowed */
+    bool has_new_netns; /* fresh /sys is allowed */
     /* Optional, indexed like config->mounts: a detached mount tree prepared
      * on the host side by rootfs_open_mount_sources (idmapped binds need
      * CAP_SYS_ADMIN over the source filesystem, which a container in a new

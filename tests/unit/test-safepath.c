@@ -23,8 +23,7 @@ static char rootdir[256];
 static void check_clean(const char *in, const char *want)
 {
     char *got = path_clean(in);
-    UNIT_CHECK(strcmp(got, want) == 0, "path_clean(\"%s\") = \"%s\" (want \"%s\")", in, got,
-               want);
+    UNIT_CHECK(strcmp(got, want) == 0, "path_clean(\"%s\") = \"%s\" (want \"%s\")", in, got, want);
     free(got);
 }
 
@@ -178,8 +177,7 @@ static void test_creation(int rootfd, const char *mode, const char *tag)
     snprintf(rel, sizeof(rel), "/dangling/x-%s", tag);
     fd = safepath_mkdir_all(rootfd, rel, 0755, &err);
     snprintf(rel, sizeof(rel), "newdir/sub/x-%s", tag);
-    UNIT_CHECK(same_inode(fd, rel), "%s: a dangling link is created at its in-root target",
-               mode);
+    UNIT_CHECK(same_inode(fd, rel), "%s: a dangling link is created at its in-root target", mode);
     close(fd);
     snprintf(rel, sizeof(rel), "/link_up/f-%s", tag);
     fd = safepath_create(rootfd, rel, false, 0600, &err);

@@ -268,6 +268,8 @@ static void test_lock(void)
     child = fork();
     if (child == 0) {
         struct container *other = NULL;
+        /* flock belongs to the open file: our inherited copy would hold it. */
+        close(c->lockfd);
         close(p[0]);
         int r = container_load(root, "alive", true, &other, NULL);
         (void)!write(p[1], r == 0 ? "y" : "n", 1);

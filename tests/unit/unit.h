@@ -15,8 +15,8 @@
 static unsigned unit_passed_count;
 static unsigned unit_failed_count;
 
-__attribute__((format(printf, 4, 5), unused)) static bool
-unit_check(bool ok, const char *file, int line, const char *fmt, ...)
+__attribute__((format(printf, 4, 5), unused)) static bool unit_check(bool ok, const char *file,
+                                                                     int line, const char *fmt, ...)
 {
     va_list ap;
     printf("%s - ", ok ? "ok" : "FAIL");
@@ -39,9 +39,8 @@ unit_check(bool ok, const char *file, int line, const char *fmt, ...)
 #define UNIT_CHECK(cond, ...) unit_check((cond), __FILE__, __LINE__, __VA_ARGS__)
 
 /* Checks that msg is non-NULL and contains want; prints msg on failure. */
-__attribute__((unused)) static bool unit_check_contains(const char *msg, const char *want,
-                                                        const char *file, int line,
-                                                        const char *what)
+__attribute__((unused)) static bool
+unit_check_contains(const char *msg, const char *want, const char *file, int line, const char *what)
 {
     bool ok = msg != NULL && want != NULL && strstr(msg, want) != NULL;
     if (!ok)
