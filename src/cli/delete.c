@@ -8,8 +8,7 @@
 #include "options.h"
 
 static const struct cli_flag flags[] = {
-    {"force", 'f', NULL,
-     "forcibly deletes the container if it is still running (uses SIGKILL)"},
+    {"force", 'f', NULL, "forcibly deletes the container if it is still running (uses SIGKILL)"},
     {NULL, 0, NULL, NULL},
 };
 

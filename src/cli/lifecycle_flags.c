@@ -18,18 +18,22 @@ enum {
 };
 
 #define COMMON_FLAGS                                                                               \
-    {"bundle", 'b', "DIR", "path to the root of the bundle directory, defaults to the current "   \
-                           "directory"},                                                           \
+    {"bundle", 'b', "DIR",                                                                         \
+     "path to the root of the bundle directory, defaults to the current "                          \
+     "directory"},                                                                                 \
         {"console-socket", FLAG_CONSOLE_SOCKET, "PATH",                                            \
          "path to an AF_UNIX socket which will receive a file descriptor referencing the master "  \
          "end of the console's pseudoterminal"},                                                   \
-        {"pid-file", FLAG_PID_FILE, "FILE", "specify the file to write the process id to"},       \
+        {"pid-file", FLAG_PID_FILE, "FILE", "specify the file to write the process id to"},        \
         {"no-pivot", FLAG_NO_PIVOT, NULL,                                                          \
          "do not use pivot root to jail process inside rootfs (MS_MOVE + chroot instead)"},        \
         {"no-new-keyring", FLAG_NO_NEW_KEYRING, NULL,                                              \
          "do not create a new session keyring for the container"},                                 \
-        {"preserve-fds", FLAG_PRESERVE_FDS, "N",                                                   \
-         "pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)"}
+    {                                                                                              \
+        "preserve-fds", FLAG_PRESERVE_FDS, "N",                                                    \
+            "pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in "     \
+            "total)"                                                                               \
+    }
 
 const struct cli_flag lifecycle_flags[] = {
     COMMON_FLAGS,

@@ -82,8 +82,7 @@ static void print_table(struct row *rows, size_t n)
     }
     for (size_t r = 0; r < n; r++) {
         for (int c = 0; c < COLUMNS - 1; c++)
-            printf("%s%*s", rows[r].cell[c],
-                   (int)(width[c] - text_width(rows[r].cell[c])), "");
+            printf("%s%*s", rows[r].cell[c], (int)(width[c] - text_width(rows[r].cell[c])), "");
         printf("%s\n", rows[r].cell[COLUMNS - 1]);
     }
 }
@@ -126,7 +125,9 @@ static bool load_one(const char *root, const char *id, struct row *row, char **j
     const char *status;
 
     if (container_load(root, id, false, &c, &err) < 0) {
-        log_warn("load container %s: %s", id, err.msg);
+        /* Deleted since the directory was read: simply gone. */
+        if (err.errnum != ENOENT)
+            log_warn("load container %s: %s", id, err.msg);
         error_clear(&err);
         return false;
     }
@@ -146,7 +147,8 @@ static bool load_one(const char *root, const char *id, struct row *row, char **j
         return true;
     }
     row->cell[0] = xstrdup(id);
-    row->cell[1] = xasprintf("%lld", strcmp(status, "stopped") == 0 ? 0LL : (long long)c->state->pid);
+    row->cell[1] =
+        xasprintf("%lld", strcmp(status, "stopped") == 0 ? 0LL : (long long)c->state->pid);
     row->cell[2] = xstrdup(status);
     row->cell[3] = xstrdup(c->state->bundle ? c->state->bundle : "");
     row->cell[4] = xstrdup(c->state->created ? c->state->created : "");

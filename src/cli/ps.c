@@ -40,8 +40,8 @@ static int container_pids(struct container *c, pid_t **pids, size_t *n, struct o
     *n = 0;
     if (p == NULL || p->cgroup_path == NULL)
         return 0;
-    if (cgroup_open(p->cgroup_manager ? p->cgroup_manager : "cgroupfs", p->cgroup_path, &cg,
-                    err) < 0)
+    if (cgroup_open(p->cgroup_manager ? p->cgroup_manager : "cgroupfs", p->cgroup_path, &cg, err) <
+        0)
         return -1;
     r = cgroup_pids(cg, pids, n, err);
     cgroup_free(cg);

@@ -29,6 +29,7 @@ int cmd_state(struct global_options *g, int argc, char **argv, struct ocirun_err
     struct cli_parser p;
     int opt, r;
     const char *value;
+    size_t len;
 
     cli_parser_init(&p, &command, argc, argv);
     while ((r = cli_next(&p, &opt, &value, err)) > 0)
@@ -48,6 +49,9 @@ int cmd_state(struct global_options *g, int argc, char **argv, struct ocirun_err
     if (json == NULL)
         return -1;
     /* No newline after the document: runc writes the bytes alone. */
+    len = strlen(json);
+    while (len > 0 && json[len - 1] == '\n')
+        json[--len] = '\0';
     if (fputs(json, stdout) == EOF || fflush(stdout) == EOF)
         return error_make(err, 0, "write state to stdout");
     return 0;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/capability.h>
@@ -12,17 +13,30 @@
 #include "log.h"
 #include "util.h"
 
-/* Names are "CAP_CHOWN" in the spec; libcap's cap_from_name wants
- * "cap_chown" but accepts either case. */
+/* Names are "CAP_CHOWN" in the spec; libcap's cap_from_name accepts
+ * either case. Known means known to libcap AND to this kernel
+ * (cap_max_bits is computed once, when libcap is loaded). */
 static int cap_value(const char *name, cap_value_t *v)
 {
     if (name == NULL || strncasecmp(name, "CAP_", 4) != 0)
         return -1;
     if (cap_from_name(name, v) < 0)
         return -1;
-    if (!CAP_IS_SUPPORTED(*v))
+    if (*v < 0 || *v >= cap_max_bits() || *v >= 64)
         return -1;
     return 0;
+}
+
+static uint64_t cap_mask(char **names, size_t n)
+{
+    uint64_t mask = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        cap_value_t v;
+        if (cap_value(names[i], &v) == 0)
+            mask |= UINT64_C(1) << v;
+    }
+    return mask;
 }
 
 static void warn_unknown(char **names, size_t n, const char *set)
@@ -53,20 +67,12 @@ int caps_keep_across_setuid(struct ocirun_error *err)
     return 0;
 }
 
-static bool in_list(char **names, size_t n, cap_value_t v)
-{
-    for (size_t i = 0; i < n; i++) {
-        cap_value_t w;
-        if (cap_value(names[i], &w) == 0 && w == v)
-            return true;
-    }
-    return false;
-}
-
 int caps_drop_bounding(const struct oci_capabilities *c, struct ocirun_error *err)
 {
-    for (cap_value_t v = 0; CAP_IS_SUPPORTED(v); v++) {
-        if (c != NULL && in_list(c->bounding, c->bounding_len, v))
+    uint64_t keep = c ? cap_mask(c->bounding, c->bounding_len) : 0;
+
+    for (cap_value_t v = 0; v < cap_max_bits() && v < 64; v++) {
+        if (keep & (UINT64_C(1) << v))
             continue;
         if (prctl(PR_CAPBSET_DROP, v, 0, 0, 0) < 0 && errno != EINVAL) {
             cleanup_free char *name = cap_to_name(v);

@@ -24,6 +24,7 @@ struct cgroup_hierarchy {
     char *path;       /* the container's cgroup, relative to the hierarchy root */
     char *dir;        /* mountpoint + path: the directory itself */
     int parents_made; /* ancestors of the leaf that this handle created */
+    bool leaf_made;   /* cgroup_create made the leaf (else it existed, empty) */
 };
 
 struct cgroup {
@@ -34,6 +35,7 @@ struct cgroup {
     int clone_fd;     /* O_DIRECTORY of the unified leaf (unified mode), else -1 */
     char *recorded;   /* cgroup_path(): see cgroup_record_encode */
     int parents_made; /* min over hierarchies, recorded for destroy */
+    bool skipped;     /* rootless: a hierarchy was not writable */
 };
 
 /* ---- cgroup-mount.c: parsing /proc/self/mountinfo and /proc/self/cgroup ---- */
@@ -82,6 +84,9 @@ int cgroup_resources_check(const struct oci_resources *r, enum cgroup_mode mode,
 
 bool cgroup_has_controller(const struct cgroup *cg, const char *controller);
 
+/* The first field that needs a controller (not devices), or NULL. */
+const char *cgroup_resources_limit_field(const struct oci_resources *r);
+
 /* cpu.shares (2..262144) -> cpu.weight (1..10000), as runc and crun do. */
 uint64_t cgroup_shares_to_weight(uint64_t shares);
 /* memory.swap (v1 meaning: memory+swap) -> memory.swap.max. Returns < 0 on
@@ -96,7 +101,6 @@ void cgroup_format_limit(int64_t v, char *buf, size_t len);
 int cgroup_v1_prepare_dir(const struct cgroup_hierarchy *h, const char *dir,
                           struct ocirun_error *err);
 int cgroup_v1_apply(struct cgroup *cg, const struct oci_resources *r, struct ocirun_error *err);
-int cgroup_v1_kill_all(const char *dir, struct ocirun_error *err);
 bool cgroup_v1_is_frozen(const char *dir);
 int cgroup_v1_thaw(const char *dir);
 
@@ -118,6 +122,9 @@ int ebpf_devices_attach(int dirfd, const struct oci_device_cgroup *rules, size_t
 /* ---- shared small helpers (cgroup.c) ---- */
 int cgroup_write(const char *dir, const char *file, const char *value, struct ocirun_error *err);
 int cgroup_read(const char *dir, const char *file, char **out, struct ocirun_error *err);
+/* SIGKILLs every pid listed in dir and its sub-cgroups until none is left
+ * (bounded: about 2 s). */
+int cgroup_kill_listed(const char *dir, struct ocirun_error *err);
 /* The default device rules runc adds after the config's (runc 1.1.5). */
 extern const struct oci_device_cgroup cgroup_default_devices[];
 extern const size_t cgroup_default_devices_len;

@@ -178,6 +178,25 @@ int cgroup_resources_check(const struct oci_resources *r, enum cgroup_mode mode,
     return 0;
 }
 
+const char *cgroup_resources_limit_field(const struct oci_resources *r)
+{
+    if (r == NULL)
+        return NULL;
+    if (r->memory && r->memory->limit_present)
+        return "linux.resources.memory.limit";
+    if (r->memory && r->memory->reservation_present)
+        return "linux.resources.memory.reservation";
+    if (r->memory && r->memory->swap_present)
+        return "linux.resources.memory.swap";
+    if (r->cpu && (r->cpu->shares_present || r->cpu->quota_present || r->cpu->period_present))
+        return "linux.resources.cpu";
+    if (r->cpu && ((r->cpu->cpus && r->cpu->cpus[0]) || (r->cpu->mems && r->cpu->mems[0])))
+        return "linux.resources.cpu";
+    if (r->pids && r->pids->limit_present && r->pids->limit != 0)
+        return "linux.resources.pids.limit";
+    return NULL;
+}
+
 uint64_t cgroup_shares_to_weight(uint64_t shares)
 {
     if (shares == 0)

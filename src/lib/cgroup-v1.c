@@ -5,11 +5,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cgroup-internal.h"
@@ -31,16 +29,22 @@ static const char *dir_of(const struct cgroup *cg, const char *controller)
     return NULL;
 }
 
-static int copy_from_parent(const char *dir, const char *file, struct ocirun_error *err)
+/* Fills an empty cpuset file from the nearest ancestor that has a value,
+ * filling the empty ancestors on the way (a child's set must be a subset of
+ * its parent's). The hierarchy root always has one. */
+static int copy_from_parent(const char *mountpoint, const char *dir, const char *file,
+                            struct ocirun_error *err)
 {
     cleanup_free char *value = NULL, *parent = xstrdup(dir);
     char *slash = strrchr(parent, '/');
 
     if (cgroup_read(dir, file, &value, err) < 0)
         return -1;
-    if (value[strspn(value, " \n")] != '\0' || slash == NULL)
+    if (value[strspn(value, " \n")] != '\0' || slash == NULL || strlen(dir) <= strlen(mountpoint))
         return 0;
     *slash = '\0';
+    if (copy_from_parent(mountpoint, parent, file, err) < 0)
+        return -1;
     free(value);
     value = NULL;
     if (cgroup_read(parent, file, &value, err) < 0)
@@ -55,8 +59,8 @@ int cgroup_v1_prepare_dir(const struct cgroup_hierarchy *h, const char *dir,
      * tasks until both are set: inherit the parent's, as runc does */
     if (strstr(h->controllers, "cpuset") == NULL)
         return 0;
-    if (copy_from_parent(dir, "cpuset.cpus", err) < 0 ||
-        copy_from_parent(dir, "cpuset.mems", err) < 0)
+    if (copy_from_parent(h->mountpoint, dir, "cpuset.cpus", err) < 0 ||
+        copy_from_parent(h->mountpoint, dir, "cpuset.mems", err) < 0)
         return -1;
     return 0;
 }
@@ -180,33 +184,6 @@ int cgroup_v1_apply(struct cgroup *cg, const struct oci_resources *r, struct oci
             return error_wrap(err, "linux.resources.pids.limit");
     }
     return 0;
-}
-
-/* v1 has no cgroup.kill: SIGKILL what is listed until nothing is left. */
-int cgroup_v1_kill_all(const char *dir, struct ocirun_error *err)
-{
-    struct timespec pause = {0, 5 * 1000000L};
-
-    for (int round = 0; round < 400; round++) {
-        cleanup_free char *procs = NULL;
-        bool any = false;
-
-        if (cgroup_read(dir, "cgroup.procs", &procs, NULL) < 0)
-            return 0; /* gone already */
-        for (char *p = procs; *p;) {
-            char *end;
-            long pid = strtol(p, &end, 10);
-            if (end == p)
-                break;
-            if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
-                any = true;
-            p = end + strspn(end, "\n ");
-        }
-        if (!any)
-            return 0;
-        nanosleep(&pause, NULL);
-    }
-    return error_make(err, EBUSY, "kill the processes of cgroup `%s`", dir);
 }
 
 bool cgroup_v1_is_frozen(const char *dir)

@@ -170,11 +170,11 @@ int cgroup_v2_apply(struct cgroup *cg, const struct cgroup_hierarchy *h,
 
 static bool populated(const char *dir)
 {
-    cleanup_free char *procs = NULL;
+    cleanup_free char *events = NULL;
 
-    if (cgroup_read(dir, "cgroup.procs", &procs, NULL) < 0)
+    if (cgroup_read(dir, "cgroup.events", &events, NULL) < 0)
         return false;
-    return procs[strspn(procs, " \n")] != '\0';
+    return strstr(events, "populated 1") != NULL;
 }
 
 int cgroup_v2_kill_all(const char *dir, struct ocirun_error *err)
@@ -182,11 +182,9 @@ int cgroup_v2_kill_all(const char *dir, struct ocirun_error *err)
     struct timespec pause = {0, 2 * 1000000L};
     cleanup_free char *kill_file = xasprintf("%s/cgroup.kill", dir);
 
-    if (!populated(dir))
-        return 0;
     /* cgroup.kill (5.14+) kills the whole subtree in one go, forks included */
     if (access(kill_file, F_OK) < 0)
-        return cgroup_v1_kill_all(dir, err);
+        return cgroup_kill_listed(dir, err);
     if (cgroup_write(dir, "cgroup.kill", "1", err) < 0)
         return -1;
     for (int i = 0; i < 1000; i++) {

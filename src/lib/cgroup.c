@@ -48,6 +48,8 @@ static struct {
     char *error;
 } host;
 
+static void remove_parents(const struct cgroup_hierarchy *h);
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -211,6 +213,7 @@ static int make_dir(struct cgroup_hierarchy *h, struct ocirun_error *err)
         *p = '\0';
         depth++;
         if (mkdir(copy, 0755) == 0) {
+            h->leaf_made = saved == '\0';
             if (first_made == 0) {
                 first_made = depth;
                 h->parents_made = leaf_depth - first_made;
@@ -243,6 +246,7 @@ static int make_dirs(struct cgroup *cg, const struct oci_resources *r, bool root
                 error_clear(err);
                 free(cg->h[i].dir);
                 cg->h[i].dir = NULL;
+                cg->skipped = true;
                 continue;
             }
             return -1;
@@ -261,6 +265,15 @@ static int make_dirs(struct cgroup *cg, const struct oci_resources *r, bool root
 static int apply_resources(struct cgroup *cg, const struct oci_resources *r,
                            struct ocirun_error *err)
 {
+    /* rootless without a writable cgroup: limits cannot hold, say so; device
+     * rules are moot (no device node can be made there), as in runc */
+    if (cg->skipped) {
+        const char *field = cgroup_resources_limit_field(r);
+        if (field != NULL)
+            return error_make(err, EPERM, "%s: rootless, and no writable cgroup to apply it in",
+                              field);
+        return 0;
+    }
     if (cg->mode == CGROUP_MODE_UNIFIED) {
         for (size_t i = 0; i < cg->n; i++)
             if (cg->h[i].unified && cg->h[i].dir)
@@ -294,6 +307,18 @@ static int check_manager(const char *manager, bool *disabled, struct ocirun_erro
     return error_make(err, 0, "unknown cgroup manager `%s`", manager);
 }
 
+/* A failed create: no process of ours is inside yet, so nothing is killed
+ * (a reused leaf may hold someone else's); only what was made is removed. */
+static void undo_create(struct cgroup *cg)
+{
+    for (size_t i = 0; i < cg->n; i++) {
+        struct cgroup_hierarchy *h = &cg->h[i];
+        if (h->dir == NULL || (h->leaf_made && rmdir(h->dir) < 0 && errno != ENOENT))
+            continue;
+        remove_parents(h);
+    }
+}
+
 int cgroup_create(const char *manager, const char *id, const char *cgroups_path,
                   const struct oci_resources *resources, bool rootless, struct cgroup **out,
                   struct ocirun_error *err)
@@ -318,7 +343,7 @@ int cgroup_create(const char *manager, const char *id, const char *cgroups_path,
     }
     if (make_dirs(cg, resources, rootless, err) < 0 || apply_resources(cg, resources, err) < 0 ||
         open_clone_fd(cg, err) < 0) {
-        cgroup_destroy(cg, NULL);
+        undo_create(cg);
         cgroup_free(cg);
         return -1;
     }
@@ -461,24 +486,81 @@ bool cgroup_is_frozen(struct cgroup *cg)
     return h->unified ? cgroup_v2_is_frozen(h->dir) : cgroup_v1_is_frozen(h->dir);
 }
 
-/* Kills through cgroup.kill when the kernel has it (one write, race free),
- * else SIGKILLs the listed pids until the cgroup is empty. */
-static int kill_all(struct cgroup *cg, struct ocirun_error *err)
+int cgroup_thaw(struct cgroup *cg, struct ocirun_error *err)
 {
-    for (size_t i = 0; i < cg->n; i++) {
+    for (size_t i = 0; cg && !cg->disabled && i < cg->n; i++) {
         struct cgroup_hierarchy *h = &cg->h[i];
+        int r = 0;
         if (h->dir == NULL || access(h->dir, F_OK) < 0)
             continue;
         if (h->unified)
-            cgroup_v2_thaw(h->dir);
+            r = cgroup_v2_thaw(h->dir);
         else if (strcmp(h->controllers, "freezer") == 0)
-            cgroup_v1_thaw(h->dir);
+            r = cgroup_v1_thaw(h->dir);
+        if (r < 0)
+            return error_make(err, errno, "thaw cgroup `%s`", h->dir);
     }
+    return 0;
+}
+
+/* Whether anything runs in the cgroup or below it. */
+static bool hierarchy_populated(const struct cgroup_hierarchy *h)
+{
+    cleanup_free char *text = NULL;
+    pid_t *pids = NULL;
+    size_t n = 0;
+
+    if (h->unified) {
+        if (cgroup_read(h->dir, "cgroup.events", &text, NULL) < 0)
+            return false;
+        return strstr(text, "populated 1") != NULL;
+    }
+    if (access(h->dir, F_OK) < 0)
+        return false;
+    add_pids(h->dir, &pids, &n, 0);
+    free(pids);
+    return n > 0;
+}
+
+int cgroup_kill_listed(const char *dir, struct ocirun_error *err)
+{
+    for (int round = 0; round < 400; round++) {
+        pid_t *pids = NULL;
+        size_t n = 0;
+        bool any = false;
+
+        add_pids(dir, &pids, &n, 0);
+        for (size_t i = 0; i < n; i++)
+            any |= kill(pids[i], SIGKILL) == 0;
+        free(pids);
+        if (!any)
+            return 0;
+        sleep_ms(5);
+    }
+    return error_make(err, EBUSY, "kill the processes of cgroup `%s`", dir);
+}
+
+/* Thaws first (a frozen process cannot die), then kills: through
+ * cgroup.kill where the kernel has it (one write, race free), else by
+ * SIGKILLing the listed pids until none is left. An empty cgroup costs one
+ * read per hierarchy. */
+static int kill_all(struct cgroup *cg, struct ocirun_error *err)
+{
+    cleanup_free bool *busy = xzalloc(sizeof(*busy) * (cg->n ? cg->n : 1));
+    bool any = false;
+
+    for (size_t i = 0; i < cg->n; i++) {
+        busy[i] = cg->h[i].dir != NULL && hierarchy_populated(&cg->h[i]);
+        any |= busy[i];
+    }
+    if (!any)
+        return 0;
+    cgroup_thaw(cg, NULL);
     for (size_t i = 0; i < cg->n; i++) {
         struct cgroup_hierarchy *h = &cg->h[i];
-        if (h->dir == NULL || access(h->dir, F_OK) < 0)
+        if (!busy[i])
             continue;
-        if (h->unified ? cgroup_v2_kill_all(h->dir, err) < 0 : cgroup_v1_kill_all(h->dir, err) < 0)
+        if (h->unified ? cgroup_v2_kill_all(h->dir, err) < 0 : cgroup_kill_listed(h->dir, err) < 0)
             return -1;
     }
     return 0;
@@ -500,9 +582,14 @@ static int remove_dir(const char *dir, struct ocirun_error *err)
 /* Removes the sub-cgroups the container made, then the leaf. */
 static int remove_tree(const char *dir, int depth, struct ocirun_error *err)
 {
-    DIR *d = depth < 32 ? opendir(dir) : NULL;
+    DIR *d;
     struct dirent *de;
     int ret = 0;
+
+    /* the usual case: an empty leaf */
+    if (rmdir(dir) == 0 || errno == ENOENT)
+        return 0;
+    d = depth < 32 ? opendir(dir) : NULL;
 
     while (d != NULL && (de = readdir(d)) != NULL) {
         if (de->d_type != DT_DIR || de->d_name[0] == '.')

@@ -61,6 +61,10 @@ int cgroup_destroy(struct cgroup *cg, struct ocirun_error *err);
 
 bool cgroup_is_frozen(struct cgroup *cg);
 
+/* Thaws a frozen cgroup (v2 cgroup.freeze, v1 freezer.state): a frozen
+ * process cannot die, so call it before SIGKILLing the init. */
+int cgroup_thaw(struct cgroup *cg, struct ocirun_error *err);
+
 void cgroup_free(struct cgroup *cg);
 
 #endif

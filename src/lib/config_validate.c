@@ -67,8 +67,9 @@ static int validate_user_maps(const struct oci_linux *l, const struct ns_presenc
     if (p->is_new[NS_USER])
         return userns_validate(l, err);
     if (has_maps && !p->joined[NS_USER])
-        return error_make(err, 0, "linux.uidMappings/gidMappings need a user namespace "
-                                  "(linux.namespaces has no `user`)");
+        return error_make(err, 0,
+                          "linux.uidMappings/gidMappings need a user namespace "
+                          "(linux.namespaces has no `user`)");
     return 0;
 }
 
@@ -82,8 +83,9 @@ static int validate_linux(const struct oci_config *c, const struct ns_presence *
     if (c->hostname && c->hostname[0] && !p->is_new[NS_UTS])
         return error_make(err, 0, "hostname: setting the hostname needs a new uts namespace");
     if (c->domainname && c->domainname[0] && !p->is_new[NS_UTS])
-        return error_make(err, 0, "domainname: setting the domainname needs a new uts "
-                                  "namespace");
+        return error_make(err, 0,
+                          "domainname: setting the domainname needs a new uts "
+                          "namespace");
     if (l == NULL)
         return 0;
     if (l->time_offsets && !p->is_new[NS_TIME])
@@ -91,13 +93,10 @@ static int validate_linux(const struct oci_config *c, const struct ns_presence *
     if (sysctl_validate(&l->sysctl, p->is_new[NS_NET] || p->joined[NS_NET],
                         p->is_new[NS_IPC] || p->joined[NS_IPC], p->is_new[NS_UTS], err) < 0)
         return -1;
-    if (l->seccomp != NULL)
-        return error_make(err, ENOTSUP, "linux.seccomp: not implemented yet");
     return 0;
 }
 
-int config_validate(const struct oci_config *config, const char *bundle,
-                    struct ocirun_error *err)
+int config_validate(const struct oci_config *config, const char *bundle, struct ocirun_error *err)
 {
     struct ns_presence p;
 

@@ -7,8 +7,7 @@
 #include "ocispec.h"
 
 /* bundle: absolute bundle directory (root.path is relative to it). */
-int config_validate(const struct oci_config *config, const char *bundle,
-                    struct ocirun_error *err);
+int config_validate(const struct oci_config *config, const char *bundle, struct ocirun_error *err);
 
 /* root.path made absolute against the bundle. Caller frees. */
 char *config_rootfs_path(const struct oci_config *config, const char *bundle);

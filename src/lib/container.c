@@ -60,11 +60,13 @@ static int check_terminal_request(struct create_ctx *ctx, bool detached, struct 
     bool terminal = ctx->config->process->terminal;
 
     if (terminal && detached && ctx->req->console_socket == NULL)
-        return error_make(err, 0, "cannot allocate tty if ocirun will detach without setting "
-                                  "console socket");
+        return error_make(err, 0,
+                          "cannot allocate tty if ocirun will detach without setting "
+                          "console socket");
     if (!terminal && ctx->req->console_socket != NULL)
-        return error_make(err, 0, "cannot use console socket if ocirun will not detach or "
-                                  "allocate tty");
+        return error_make(err, 0,
+                          "cannot use console socket if ocirun will not detach or "
+                          "allocate tty");
     return 0;
 }
 
@@ -73,8 +75,7 @@ static int make_fifo(struct create_ctx *ctx, struct ocirun_error *err)
     int dirfd = ctx->c->dirfd;
 
     if (mkfifoat(dirfd, FIFO_NAME, 0622) < 0)
-        return error_make(err, errno, "mkfifo `%s/%s/%s`", ctx->req->root, ctx->req->id,
-                          FIFO_NAME);
+        return error_make(err, errno, "mkfifo `%s/%s/%s`", ctx->req->root, ctx->req->id, FIFO_NAME);
     /* 0622 whatever the umask: the init may write it as an unprivileged user. */
     if (fchmodat(dirfd, FIFO_NAME, 0622, 0) < 0)
         return error_make(err, errno, "chmod `%s`", FIFO_NAME);
@@ -161,6 +162,18 @@ static void rootfs_context_fill(struct create_ctx *ctx, struct rootfs_context *r
     r->has_new_netns = ctx->ns.is_new[NS_NET];
 }
 
+/* Without clone3, the unified cgroup is joined the classic way. */
+static int enter_cgroup_fd(int cgroup_fd, pid_t pid, struct ocirun_error *err)
+{
+    char buf[32];
+    cleanup_close int fd = openat(cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+
+    snprintf(buf, sizeof(buf), "%d", (int)pid);
+    if (fd < 0 || write_all(fd, buf, strlen(buf)) < 0)
+        return error_make(err, errno, "move the init into its cgroup (cgroup.procs)");
+    return 0;
+}
+
 static int clone_init(struct create_ctx *ctx, struct ocirun_error *err)
 {
     struct init_ctx ictx = {
@@ -170,6 +183,8 @@ static int clone_init(struct create_ctx *ctx, struct ocirun_error *err)
         .ns = &ctx->ns,
         .sock = ctx->sock[1],
         .fifo_fd = ctx->fifo_fd,
+        .fd_dir = -1,
+        .seccomp = ctx->seccomp,
     };
     bool into_cgroup;
     pid_t pid;
@@ -177,8 +192,8 @@ static int clone_init(struct create_ctx *ctx, struct ocirun_error *err)
     rootfs_context_fill(ctx, &ictx.rootfs);
     if (namespaces_parent_enter_pidns(&ctx->ns, err) < 0)
         return -1;
-    pid = spawn_clone(ctx->ns.clone_flags, cgroup_clone_fd(ctx->cg), &ctx->pidfd, &into_cgroup,
-                      err);
+    pid =
+        spawn_clone(ctx->ns.clone_flags, cgroup_clone_fd(ctx->cg), &ctx->pidfd, &into_cgroup, err);
     if (pid == 0) {
         close(ctx->sock[0]);
         init_main(&ictx);
@@ -190,6 +205,8 @@ static int clone_init(struct create_ctx *ctx, struct ocirun_error *err)
     if (pid < 0)
         return -1;
     ctx->pid = pid;
+    if (!into_cgroup && cgroup_clone_fd(ctx->cg) >= 0)
+        return enter_cgroup_fd(cgroup_clone_fd(ctx->cg), pid, err);
     return 0;
 }
 
@@ -222,14 +239,32 @@ static int handle_pty(struct create_ctx *ctx, int fd, struct ocirun_error *err)
     return r;
 }
 
+/* The init runs the createContainer hooks between two messages. */
+static int init_timeout_ms(const struct oci_config *config)
+{
+    int64_t ms = SPAWN_TIMEOUT_MS;
+    const struct oci_hooks *h = config->hooks;
+
+    for (size_t i = 0; h && i < h->create_container_len; i++) {
+        int64_t t = h->create_container[i].timeout;
+        if (!h->create_container[i].timeout_present || t <= 0)
+            continue;
+        if (t > INT_MAX / 1000)
+            return INT_MAX;
+        ms += t * 1000;
+    }
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
 /* Serves the init's requests until it is READY. */
 static int serve_init(struct create_ctx *ctx, struct ocirun_error *err)
 {
+    int timeout = init_timeout_ms(ctx->config);
     struct spawn_msg m;
     int fd, r = 0;
 
     for (;;) {
-        if (spawn_recv(ctx->sock[0], SPAWN_TIMEOUT_MS, &m, &fd, err) < 0)
+        if (spawn_recv(ctx->sock[0], timeout, &m, &fd, err) < 0)
             return -1;
         switch (m.type) {
         case SPAWN_MSG_USERMAP_REQ:
@@ -277,12 +312,24 @@ static int write_pid_file(const char *path, pid_t pid, struct ocirun_error *err)
     return 0;
 }
 
+static int compile_seccomp(struct create_ctx *ctx, struct ocirun_error *err)
+{
+    if (seccomp_compile(ctx->config->linux_->seccomp, &ctx->seccomp, err) < 0)
+        return -1;
+    if (ctx->seccomp != NULL && seccomp_uses_notify(ctx->seccomp))
+        return error_make(err, ENOTSUP,
+                          "linux.seccomp: SCMP_ACT_NOTIFY (listenerPath) is not "
+                          "supported yet");
+    return 0;
+}
+
 static int spawn_container(struct create_ctx *ctx, struct ocirun_error *err)
 {
     if (cgroup_create(ctx->req->cgroup_manager, ctx->req->id, ctx->config->linux_->cgroups_path,
                       ctx->config->linux_->resources, ctx->rootless, &ctx->cg, err) < 0)
         return -1;
-    if (namespaces_plan(ctx->config->linux_, cgroup_clone_fd(ctx->cg) >= 0, &ctx->ns, err) < 0)
+    if (namespaces_plan(ctx->config->linux_, cgroup_clone_fd(ctx->cg) >= 0 && spawn_has_clone3(),
+                        &ctx->ns, err) < 0)
         return -1;
     if (spawn_socketpair(ctx->sock, err) < 0)
         return -1;
@@ -292,6 +339,7 @@ static int spawn_container(struct create_ctx *ctx, struct ocirun_error *err)
     ctx->c->state->pid = ctx->pid;
     ctx->c->state->pid_present = true;
     if (cgroup_enter(ctx->cg, ctx->pid, err) < 0 ||
+        process_set_oom_score_adj(ctx->pid, ctx->config->process, err) < 0 ||
         spawn_send(ctx->sock[0], SPAWN_MSG_SYNC, ctx->pid, err) < 0)
         return -1;
     if (serve_init(ctx, err) < 0)
@@ -337,14 +385,13 @@ int create_ctx_spawn(struct create_ctx *ctx, const struct create_request *req, b
     if (process_check_preserved_fds(req->preserve_fds, log_fd(), err) < 0)
         return -1;
     if (load_config(ctx, err) < 0 || config_validate(ctx->config, ctx->bundle, err) < 0 ||
-        check_terminal_request(ctx, detached, err) < 0)
+        check_terminal_request(ctx, detached, err) < 0 || compile_seccomp(ctx, err) < 0)
         return -1;
     ctx->rootfs = config_rootfs_path(ctx->config, ctx->bundle);
     if (container_state_create(req->root, req->id, &ctx->c, err) < 0)
         return -1;
     ctx->own_state = true;
-    if (make_fifo(ctx, err) < 0 || prepare_notify(ctx, err) < 0 ||
-        spawn_container(ctx, err) < 0) {
+    if (make_fifo(ctx, err) < 0 || prepare_notify(ctx, err) < 0 || spawn_container(ctx, err) < 0) {
         create_ctx_abort(ctx);
         return -1;
     }
@@ -384,6 +431,8 @@ void create_ctx_release(struct create_ctx *ctx)
         close(ctx->notify_fd);
     if (ctx->cg)
         cgroup_free(ctx->cg);
+    if (ctx->seccomp)
+        seccomp_program_free(ctx->seccomp);
     container_free(ctx->c);
     if (ctx->config)
         oci_config_free(ctx->config);

@@ -10,6 +10,7 @@
 #include "container.h"
 #include "namespaces.h"
 #include "ocispec.h"
+#include "seccomp_filter.h"
 #include "state.h"
 
 struct create_ctx {
@@ -27,8 +28,9 @@ struct create_ctx {
     int fifo_fd;
     int pidfd;
     pid_t pid;
-    int pty_master; /* process.terminal without --console-socket (run) */
-    int notify_fd;  /* our end of NOTIFY_SOCKET (run), else -1 */
+    int pty_master;                  /* process.terminal without --console-socket (run) */
+    int notify_fd;                   /* our end of NOTIFY_SOCKET (run), else -1 */
+    struct seccomp_program *seccomp; /* compiled before the clone, or NULL */
 };
 
 /* <root>/<id> as an absolute path. Caller frees. */

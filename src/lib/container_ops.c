@@ -82,8 +82,7 @@ static int kill_all(struct container *c, int sig, struct ocirun_error *err)
     return 0;
 }
 
-int container_kill(const char *root, const char *id, int signal, bool all,
-                   struct ocirun_error *err)
+int container_kill(const char *root, const char *id, int signal, bool all, struct ocirun_error *err)
 {
     cleanup_container struct container *c = NULL;
     cleanup_close int pidfd = -1;
@@ -108,8 +107,19 @@ int container_kill(const char *root, const char *id, int signal, bool all,
     return 0;
 }
 
+/* A frozen (v1) task does not die of SIGKILL until it is thawed; thawed
+ * after the signal, so nothing of the container runs again. */
+static void thaw_after_kill(struct container *c)
+{
+    struct cgroup *cg = NULL;
+
+    if (open_cgroup(c, &cg, NULL) == 0 && cg != NULL)
+        cgroup_thaw(cg, NULL);
+    cgroup_free(cg);
+}
+
 /* SIGKILLs the init and waits (bounded) until it is gone. */
-static int kill_init_and_wait(struct container *c, struct ocirun_error *err)
+static int kill_init_and_wait(struct container *c, bool paused, struct ocirun_error *err)
 {
     cleanup_close int pidfd = init_pidfd(c);
     struct pollfd p;
@@ -119,6 +129,8 @@ static int kill_init_and_wait(struct container *c, struct ocirun_error *err)
         return errno == ESRCH ? 0 : error_make(err, errno, "pidfd_open of the init");
     if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
         return error_make(err, errno, "kill the init of `%s`", c->id);
+    if (paused)
+        thaw_after_kill(c);
     p = (struct pollfd){.fd = pidfd, .events = POLLIN};
     do
         r = poll(&p, 1, KILL_WAIT_MS);
@@ -127,7 +139,7 @@ static int kill_init_and_wait(struct container *c, struct ocirun_error *err)
         return error_make(err, errno, "wait for the init of `%s`", c->id);
     if (r == 0)
         return error_plain(err, ETIMEDOUT, "the init of `%s` did not die within %d s after SIGKILL",
-                          c->id, KILL_WAIT_MS / 1000);
+                           c->id, KILL_WAIT_MS / 1000);
     return 0;
 }
 
@@ -205,11 +217,11 @@ int container_delete(const char *root, const char *id, bool force, struct ocirun
     }
     status = container_status(c);
     if (strcmp(status, "created") == 0 || (force && strcmp(status, "stopped") != 0)) {
-        if (kill_init_and_wait(c, err) < 0)
+        if (kill_init_and_wait(c, strcmp(status, "paused") == 0, err) < 0)
             return -1;
     } else if (strcmp(status, "stopped") != 0) {
         return error_plain(err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
-                          status);
+                           status);
     }
     return destroy(c, err);
 }

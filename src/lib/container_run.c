@@ -85,9 +85,8 @@ static void run_poststart(struct container *c, const struct oci_config *config)
     if (config->hooks == NULL || config->hooks->poststart_len == 0)
         return;
     json = container_state_json(c, "running", &err);
-    if (json == NULL ||
-        hooks_run(config->hooks->poststart, config->hooks->poststart_len, "poststart", json,
-                  &err) < 0)
+    if (json == NULL || hooks_run(config->hooks->poststart, config->hooks->poststart_len,
+                                  "poststart", json, &err) < 0)
         log_warn("%s", err.msg ? err.msg : "poststart hook failed");
     error_clear(&err);
 }
@@ -303,13 +302,26 @@ static int run_foreground(struct create_ctx *ctx, struct ocirun_error *err)
     return code;
 }
 
+/* When the init died during start, the reason it sent is the better
+ * message. */
+static void take_init_error(struct create_ctx *ctx, struct ocirun_error *err)
+{
+    struct ocirun_error late = {0};
+
+    if (read_late_message(ctx, &late) == 0 && late.msg != NULL)
+        error_take(err, late.errnum, steal_ptr(&late.msg));
+    error_clear(&late);
+}
+
 int container_run(const struct create_request *req, struct ocirun_error *err)
 {
     struct create_ctx ctx;
     int r;
 
     /* Not reachable through /proc/PID/exe by a container sharing our pid
-     * namespace (CVE-2019-5736); rootless keeps it so it can write maps. */
+     * namespace (CVE-2019-5736, docs/security.md). Rootless keeps it: the
+     * init inherits the flag, and a non-dumpable child's uid_map would
+     * belong to root, out of our reach. */
     if (geteuid() == 0)
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (create_ctx_spawn(&ctx, req, req->detach, err) < 0) {
@@ -318,6 +330,7 @@ int container_run(const struct create_request *req, struct ocirun_error *err)
     }
     if (open_notify(ctx.c, &ctx.notify_fd, err) < 0 || start_created(ctx.c, ctx.config, err) < 0 ||
         (req->detach && wait_notify(ctx.c, ctx.notify_fd, err) < 0)) {
+        take_init_error(&ctx, err);
         create_ctx_abort(&ctx);
         create_ctx_release(&ctx);
         return -1;

@@ -327,7 +327,7 @@ static int hook_wait(const struct oci_hook *h, const char *stage, pid_t pid, str
         ;
     if (r == 0)
         return error_plain(err, ETIMEDOUT, "%s hook `%s`: timed out after %lld s", stage, h->path,
-                          (long long)h->timeout);
+                           (long long)h->timeout);
     if (r < 0)
         return error_make(err, -r, "%s hook `%s`: poll", stage, h->path);
     if (si.si_code == CLD_EXITED && si.si_status == 0)
@@ -346,10 +346,10 @@ static int hook_run_one(const struct oci_hook *h, const char *stage, const char 
 
     if (h->path == NULL || h->path[0] != '/')
         return error_plain(err, EINVAL, "%s hook `%s`: path must be absolute", stage,
-                          h->path ? h->path : "");
+                           h->path ? h->path : "");
     if (h->timeout_present && h->timeout <= 0)
         return error_plain(err, EINVAL, "%s hook `%s`: timeout must be positive, got %lld", stage,
-                          h->path, (long long)h->timeout);
+                           h->path, (long long)h->timeout);
     if (make_pipes(p, err) < 0) {
         close_pipes(p);
         return error_wrap(err, "%s hook `%s`", stage, h->path);

@@ -53,9 +53,8 @@ static int enter_time_namespace(struct init_ctx *ctx, struct ocirun_error *err)
 
     if (!ctx->ns->is_new[NS_TIME])
         return 0;
-    if (l->time_offsets != NULL &&
-        (spawn_send(ctx->sock, SPAWN_MSG_TIMENS_REQ, 0, err) < 0 ||
-         spawn_expect(ctx->sock, SPAWN_MSG_TIMENS_DONE, NULL, err) < 0))
+    if (l->time_offsets != NULL && (spawn_send(ctx->sock, SPAWN_MSG_TIMENS_REQ, 0, err) < 0 ||
+                                    spawn_expect(ctx->sock, SPAWN_MSG_TIMENS_DONE, NULL, err) < 0))
         return -1;
     return namespaces_enter_time_for_children(err);
 }
@@ -110,6 +109,11 @@ static int setup_environment(struct init_ctx *ctx, struct ocirun_error *err)
     const struct oci_config *c = ctx->config;
     const struct oci_hooks *h = c->hooks;
 
+    /* exec.fifo is reopened through this later: the container may have no
+     * /proc of its own. Close-on-exec, and closed as soon as it served. */
+    ctx->fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (ctx->fd_dir < 0)
+        return error_make(err, errno, "open `/proc/self/fd`");
     if (rootfs_prepare(&ctx->rootfs, err) < 0)
         return -1;
     if (spawn_send(ctx->sock, SPAWN_MSG_HOOKS_REQ, 0, err) < 0 ||
@@ -126,17 +130,31 @@ static int setup_environment(struct init_ctx *ctx, struct ocirun_error *err)
     return rootfs_finalize(&ctx->rootfs, err);
 }
 
+static int install_seccomp(struct init_ctx *ctx, struct ocirun_error *err)
+{
+    int notify_fd; /* SCMP_ACT_NOTIFY is refused before the clone */
+
+    if (ctx->seccomp == NULL)
+        return 0;
+    return seccomp_install(ctx->seccomp, &notify_fd, err);
+}
+
 /* The process attributes, user and capabilities, in the order the kernel
  * needs: the bounding set needs CAP_SETPCAP, so it goes before the uid. */
 static int setup_process(struct init_ctx *ctx, struct ocirun_error *err)
 {
     const struct oci_process *p = ctx->config->process;
 
-    if (process_set_rlimits(p, err) < 0 || process_set_oom_score_adj(p, err) < 0 ||
+    if (process_set_rlimits(p, err) < 0 ||
         process_set_personality(ctx->config->linux_->personality, err) < 0 ||
         process_set_scheduler(p, err) < 0 || process_set_io_priority(p, err) < 0)
         return -1;
     if (!ctx->req->no_new_keyring && process_join_session_keyring(err) < 0)
+        return -1;
+    /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before
+     * the capabilities go (as runc; the profile then has to allow the rest
+     * of the setup). */
+    if (!p->no_new_privileges && install_seccomp(ctx, err) < 0)
         return -1;
     if (caps_drop_bounding(p->capabilities, err) < 0 || process_set_user(p->user, err) < 0 ||
         caps_set(p->capabilities, err) < 0)
@@ -146,7 +164,7 @@ static int setup_process(struct init_ctx *ctx, struct ocirun_error *err)
     return process_chdir(p->cwd, err);
 }
 
-static int init_setup(struct init_ctx *ctx, char **exe, struct ocirun_error *err)
+static int init_setup(struct init_ctx *ctx, char **exe, char ***env, struct ocirun_error *err)
 {
     int64_t host_pid = 0;
 
@@ -160,30 +178,40 @@ static int init_setup(struct init_ctx *ctx, char **exe, struct ocirun_error *err
     *exe = process_find_executable(ctx->config->process, err);
     if (*exe == NULL)
         return -1;
-    return process_prepare_fds(ctx->req->preserve_fds, err);
+    *env = process_build_env(ctx->config->process);
+    if (process_prepare_fds(ctx->req->preserve_fds, err) < 0)
+        return -1;
+    /* With no_new_privs: last, as close to execve as the exec.fifo
+     * handshake allows (as runc): the profile only has to allow what
+     * follows (open, write, execve). */
+    if (ctx->config->process->no_new_privileges && install_seccomp(ctx, err) < 0)
+        return -1;
+    return 0;
 }
 
 /* Opening exec.fifo for writing blocks until `start` opens it for reading.
- * It is reopened through our own fd (held since before pivot_root). */
+ * It is reopened through our own O_PATH fd, in the /proc/self/fd held since
+ * before pivot_root. */
 static int wait_for_start(struct init_ctx *ctx, struct ocirun_error *err)
 {
-    char path[64];
+    char name[16];
     cleanup_close int fd = -1;
 
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", ctx->fifo_fd);
+    snprintf(name, sizeof(name), "%d", ctx->fifo_fd);
     do
-        fd = open(path, O_WRONLY | O_CLOEXEC);
+        fd = openat(ctx->fd_dir, name, O_WRONLY | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
+    close(ctx->fd_dir);
+    ctx->fd_dir = -1;
     if (fd < 0)
-        return error_make(err, errno, "open exec.fifo through `%s`", path);
+        return error_make(err, errno, "open exec.fifo through /proc/self/fd/%s", name);
     if (write_all(fd, "0", 1) < 0)
         return error_make(err, errno, "write exec.fifo");
     return 0;
 }
 
 /* After start: the parent of `create` is gone, a `run` parent listens. */
-__attribute__((noreturn)) static void late_failure(struct init_ctx *ctx,
-                                                   struct ocirun_error *err)
+__attribute__((noreturn)) static void late_failure(struct init_ctx *ctx, struct ocirun_error *err)
 {
     if (spawn_send_error(ctx->sock, err) < 0)
         log_error("%s", err->msg);
@@ -194,14 +222,14 @@ void init_main(struct init_ctx *ctx)
 {
     struct ocirun_error err = {0};
     const struct oci_hooks *h = ctx->config->hooks;
-    char *exe = NULL;
+    char *exe = NULL, **env = NULL;
 
     /* Our copy of the state lock's fd would keep the container locked
      * until execve; closing it (not LOCK_UN) leaves the parent's lock. */
     if (ctx->container->lockfd >= 0)
         close(ctx->container->lockfd);
     ctx->container->lockfd = -1;
-    if (init_setup(ctx, &exe, &err) < 0) {
+    if (init_setup(ctx, &exe, &env, &err) < 0) {
         spawn_send_error(ctx->sock, &err);
         _exit(1);
     }
@@ -209,9 +237,9 @@ void init_main(struct init_ctx *ctx)
         _exit(1);
     if (wait_for_start(ctx, &err) < 0)
         late_failure(ctx, &err);
-    if (h && run_container_hooks(ctx, h->start_container, h->start_container_len,
-                                 "startContainer", "created", &err) < 0)
+    if (h && run_container_hooks(ctx, h->start_container, h->start_container_len, "startContainer",
+                                 "created", &err) < 0)
         late_failure(ctx, &err);
-    process_exec(exe, ctx->config->process, &err);
+    process_exec(exe, ctx->config->process, env, &err);
     late_failure(ctx, &err);
 }

@@ -10,6 +10,7 @@
 #include "namespaces.h"
 #include "ocispec.h"
 #include "rootfs.h"
+#include "seccomp_filter.h"
 #include "state.h"
 
 struct init_ctx {
@@ -20,6 +21,8 @@ struct init_ctx {
     struct rootfs_context rootfs;
     int sock;    /* the child's end of the channel */
     int fifo_fd; /* O_PATH of <root>/<id>/exec.fifo */
+    int fd_dir;  /* O_PATH of our /proc/self/fd, opened before pivot_root */
+    const struct seccomp_program *seccomp; /* installed last, or NULL */
 };
 
 /* Runs in the child; never returns. Errors before READY go to the parent as

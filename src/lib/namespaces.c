@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "namespaces.h"
@@ -49,21 +51,33 @@ const char *ns_proc_name(enum ns_index i)
     return ns_table[i].proc_name;
 }
 
-/* Opens a namespace path and checks it holds a namespace of type i. */
+/* Opens a namespace path and checks it holds a namespace of type i. The
+ * path comes from the config: it is opened O_PATH and checked to be on nsfs
+ * first, so a FIFO or a device there is never really opened. */
 static int open_ns_path(const char *path, enum ns_index i, struct ocirun_error *err)
 {
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    cleanup_close int pfd = open(path, O_PATH | O_CLOEXEC);
+    const char *name = ns_table[i].spec_name;
+    struct statfs sfs;
+    char proc[64];
     int type;
 
+    if (pfd < 0)
+        return error_make(err, errno, "open %s namespace `%s`", name, path);
+    if (fstatfs(pfd, &sfs) < 0)
+        return error_make(err, errno, "statfs %s namespace `%s`", name, path);
+    if (sfs.f_type != NSFS_MAGIC)
+        return error_make(err, EINVAL, "%s namespace `%s`: not a namespace file", name, path);
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+    cleanup_close int fd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
-        return error_make(err, errno, "open %s namespace `%s`", ns_table[i].spec_name, path);
+        return error_make(err, errno, "open %s namespace `%s`", name, path);
     type = ioctl(fd, NS_GET_NSTYPE);
     if (type < 0)
-        return error_make(err, errno == ENOTTY ? EINVAL : errno,
-                          "%s namespace `%s`: not a namespace file", ns_table[i].spec_name, path);
+        return error_make(err, errno, "%s namespace `%s`: NS_GET_NSTYPE", name, path);
     if (type != ns_table[i].flag)
         return error_make(err, 0, "%s namespace `%s`: the file is a namespace of another type",
-                          ns_table[i].spec_name, path);
+                          name, path);
     return steal_fd(&fd);
 }
 
@@ -110,7 +124,8 @@ static bool any_joined_except(const struct ns_plan *plan, enum ns_index skip)
  * that the new namespaces are owned by the right user namespace. */
 static int split_flags(struct ns_plan *plan, bool clone_into_cgroup, struct ocirun_error *err)
 {
-    bool late = plan->join_fd[NS_USER] >= 0 || (plan->is_new[NS_USER] && any_joined_except(plan, NS_USER));
+    bool late =
+        plan->join_fd[NS_USER] >= 0 || (plan->is_new[NS_USER] && any_joined_except(plan, NS_USER));
 
     for (int i = 0; i < NS_COUNT; i++) {
         if (!plan->is_new[i])
@@ -121,9 +136,10 @@ static int split_flags(struct ns_plan *plan, bool clone_into_cgroup, struct ocir
             plan->clone_flags |= ns_table[i].flag;
     }
     if (late && plan->is_new[NS_PID])
-        return error_make(err, 0, "a new pid namespace together with a user namespace joined by "
-                                  "path (or with a new user namespace and other namespaces "
-                                  "joined by path) is not supported yet");
+        return error_make(err, 0,
+                          "a new pid namespace together with a user namespace joined by "
+                          "path (or with a new user namespace and other namespaces "
+                          "joined by path) is not supported yet");
     return 0;
 }
 
@@ -190,7 +206,7 @@ int namespaces_parent_leave_pidns(struct ns_plan *plan, struct ocirun_error *err
 
 /* The order after the user namespace does not matter for correctness (the
  * fds are already open); mount goes last so nothing else is resolved in it. */
-static const enum ns_index join_order[] = {NS_USER, NS_IPC, NS_UTS,  NS_NET,
+static const enum ns_index join_order[] = {NS_USER,   NS_IPC,  NS_UTS, NS_NET,
                                            NS_CGROUP, NS_TIME, NS_MNT};
 
 int namespaces_join(const struct ns_plan *plan, struct ocirun_error *err)

@@ -132,8 +132,7 @@ int notify_forward(int fd, pid_t pid, struct ocirun_error *err)
     return 1;
 }
 
-int notify_wait_ready(int fd, pid_t pid, bool (*alive)(void *), void *arg,
-                      struct ocirun_error *err)
+int notify_wait_ready(int fd, pid_t pid, bool (*alive)(void *), void *arg, struct ocirun_error *err)
 {
     struct pollfd p = {.fd = fd, .events = POLLIN};
 

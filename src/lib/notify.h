@@ -12,8 +12,8 @@
 #include "error.h"
 #include "ocispec.h"
 
-#define NOTIFY_DIR_NAME        "notify"
-#define NOTIFY_CONTAINER_DIR   "/run/notify"
+#define NOTIFY_DIR_NAME         "notify"
+#define NOTIFY_CONTAINER_DIR    "/run/notify"
 #define NOTIFY_CONTAINER_SOCKET "/run/notify/notify.sock"
 
 /* The caller's $NOTIFY_SOCKET, or NULL when it is not set. */

@@ -47,8 +47,8 @@ static const struct {
     const char *name;
     int value;
 } sched_policies[] = {
-    {"SCHED_OTHER", SCHED_OTHER}, {"SCHED_FIFO", SCHED_FIFO},         {"SCHED_RR", SCHED_RR},
-    {"SCHED_BATCH", SCHED_BATCH}, {"SCHED_ISO", 4},                   {"SCHED_IDLE", SCHED_IDLE},
+    {"SCHED_OTHER", SCHED_OTHER}, {"SCHED_FIFO", SCHED_FIFO}, {"SCHED_RR", SCHED_RR},
+    {"SCHED_BATCH", SCHED_BATCH}, {"SCHED_ISO", 4},           {"SCHED_IDLE", SCHED_IDLE},
     {"SCHED_DEADLINE", 6},
 };
 
@@ -122,9 +122,10 @@ static int validate_rlimits(const struct oci_process *p, struct ocirun_error *er
             return error_make(err, 0, "process.rlimits[%zu]: unknown rlimit type `%s`", i,
                               r->type ? r->type : "");
         if (r->soft > r->hard)
-            return error_make(err, 0, "process.rlimits[%zu]: %s soft limit %llu above the "
-                              "hard limit %llu", i, r->type, (unsigned long long)r->soft,
-                              (unsigned long long)r->hard);
+            return error_make(err, 0,
+                              "process.rlimits[%zu]: %s soft limit %llu above the "
+                              "hard limit %llu",
+                              i, r->type, (unsigned long long)r->soft, (unsigned long long)r->hard);
         for (size_t j = 0; j < i; j++)
             if (strcmp(p->rlimits[j].type, r->type) == 0)
                 return error_make(err, 0, "process.rlimits: %s given twice", r->type);
@@ -157,8 +158,7 @@ static int validate_io_priority(const struct oci_io_priority *io, struct ocirun_
         return error_make(err, 0, "process.ioPriority.class: unknown class `%s`",
                           io->class ? io->class : "");
     if (io->priority < 0 || io->priority > 7)
-        return error_make(err, 0, "process.ioPriority.priority: %d is outside 0..7",
-                          io->priority);
+        return error_make(err, 0, "process.ioPriority.priority: %d is outside 0..7", io->priority);
     return 0;
 }
 
@@ -203,23 +203,27 @@ int process_set_rlimits(const struct oci_process *p, struct ocirun_error *err)
         if (setrlimit(rlimit_resource(r->type), &rl) == 0)
             continue;
         if (errno == EPERM)
-            return error_make(err, errno, "setrlimit %s (soft %llu, hard %llu): raising a hard "
-                              "limit needs CAP_SYS_RESOURCE", r->type,
-                              (unsigned long long)r->soft, (unsigned long long)r->hard);
+            return error_make(err, errno,
+                              "setrlimit %s (soft %llu, hard %llu): raising a hard "
+                              "limit needs CAP_SYS_RESOURCE",
+                              r->type, (unsigned long long)r->soft, (unsigned long long)r->hard);
         return error_make(err, errno, "setrlimit %s", r->type);
     }
     return 0;
 }
 
-int process_set_oom_score_adj(const struct oci_process *p, struct ocirun_error *err)
+int process_set_oom_score_adj(pid_t pid, const struct oci_process *p, struct ocirun_error *err)
 {
-    char buf[16];
+    char buf[16], path[64];
+    cleanup_close int fd = -1;
 
     if (!p->oom_score_adj_present)
         return 0;
     snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
-    if (write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, strlen(buf), 0644, err) < 0)
-        return error_wrap(err, "set process.oomScoreAdj");
+    snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write_all(fd, buf, strlen(buf)) < 0)
+        return error_make(err, errno, "set process.oomScoreAdj %s: write `%s`", buf, path);
     return 0;
 }
 
@@ -283,18 +287,6 @@ int process_join_session_keyring(struct ocirun_error *err)
     return 0;
 }
 
-/* setgroups fails in a user namespace where setgroups is denied; an
- * empty list is then already the state we want. */
-static bool setgroups_denied(void)
-{
-    char buf[16] = "";
-    cleanup_close int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0)
-        return false;
-    return strncmp(buf, "deny", 4) == 0;
-}
-
 int process_set_user(const struct oci_user *u, struct ocirun_error *err)
 {
     uid_t uid = u ? u->uid : 0;
@@ -302,8 +294,11 @@ int process_set_user(const struct oci_user *u, struct ocirun_error *err)
     size_t ngroups = u ? u->additional_gids_len : 0;
 
     umask(u && u->umask_present ? (mode_t)u->umask : 022);
+    /* EPERM with an empty list: setgroups is denied in this user namespace
+     * (rootless, or a namespace joined by path), and the list the process
+     * has is already the one it was created with. */
     if (setgroups(ngroups, ngroups ? (gid_t *)u->additional_gids : NULL) < 0 &&
-        !(errno == EPERM && ngroups == 0 && setgroups_denied()))
+        !(errno == EPERM && ngroups == 0))
         return error_make(err, errno, "setgroups (process.user.additionalGids)");
     if (setresgid(gid, gid, gid) < 0)
         return error_make(err, errno, "setresgid %u", (unsigned)gid);
@@ -387,11 +382,12 @@ int process_check_preserved_fds(int preserve_fds, int log_fd, struct ocirun_erro
 {
     for (int fd = 3; fd < 3 + preserve_fds; fd++) {
         if (fcntl(fd, F_GETFD) < 0)
-            return error_make(err, errno, "preserved fd %d (--preserve-fds %d)", fd,
-                              preserve_fds);
+            return error_make(err, errno, "preserved fd %d (--preserve-fds %d)", fd, preserve_fds);
         if (fd == log_fd)
-            return error_make(err, EBADF, "preserved fd %d (--preserve-fds %d) is ocirun's "
-                              "--log file, not a descriptor of the caller", fd, preserve_fds);
+            return error_make(err, EBADF,
+                              "preserved fd %d (--preserve-fds %d) is ocirun's "
+                              "--log file, not a descriptor of the caller",
+                              fd, preserve_fds);
     }
     return 0;
 }
@@ -401,8 +397,7 @@ int process_prepare_fds(int preserve_fds, struct ocirun_error *err)
     for (int fd = 3; fd < 3 + preserve_fds; fd++) {
         int flags = fcntl(fd, F_GETFD);
         if (flags < 0)
-            return error_make(err, errno, "preserved fd %d (--preserve-fds %d)", fd,
-                              preserve_fds);
+            return error_make(err, errno, "preserved fd %d (--preserve-fds %d)", fd, preserve_fds);
         if (fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
             return error_make(err, errno, "clear close-on-exec on preserved fd %d", fd);
     }
@@ -413,14 +408,61 @@ int process_prepare_fds(int preserve_fds, struct ocirun_error *err)
     return 0;
 }
 
-int process_exec(const char *path, const struct oci_process *p, struct ocirun_error *err)
+/* The home directory of uid in /etc/passwd (the container's), or NULL. A
+ * hostile rootfs may put anything there: only a small regular file is read,
+ * without blocking. */
+static char *passwd_home(uid_t uid)
 {
-    static char *empty_env[] = {NULL};
-    char **env = p->env ? xzalloc(sizeof(char *) * (p->env_len + 1)) : empty_env;
+    cleanup_close int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    cleanup_free char *data = NULL;
+    struct stat st;
+    char *save = NULL;
 
-    for (size_t i = 0; p->env && i < p->env_len; i++)
-        env[i] = p->env[i];
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20))
+        return NULL;
+    data = xzalloc((size_t)st.st_size + 1);
+    if (read_all(fd, data, (size_t)st.st_size) < 0)
+        return NULL;
+    for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *f[7] = {NULL};
+        int n = 0;
+        for (char *p = line; n < 7; n++) {
+            f[n] = p;
+            p = strchr(p, ':');
+            if (p == NULL)
+                break;
+            *p++ = '\0';
+        }
+        if (n >= 6 && f[2][0] && strspn(f[2], "0123456789") == strlen(f[2]) &&
+            strtoul(f[2], NULL, 10) == uid && f[5][0] == '/')
+            return xstrdup(f[5]);
+    }
+    return NULL;
+}
+
+char **process_build_env(const struct oci_process *p)
+{
+    char **env = xzalloc(sizeof(char *) * (p->env_len + 2));
+    bool has_home = false;
+    size_t n = 0;
+
+    for (size_t i = 0; p->env && i < p->env_len; i++) {
+        env[n++] = p->env[i];
+        if (str_has_prefix(p->env[i], "HOME="))
+            has_home = true;
+    }
+    if (!has_home) {
+        cleanup_free char *home = passwd_home(p->user ? p->user->uid : 0);
+        env[n++] = xasprintf("HOME=%s", home ? home : "/");
+    }
+    return env;
+}
+
+int process_exec(const char *path, const struct oci_process *p, char **env,
+                 struct ocirun_error *err)
+{
     char **argv = xzalloc(sizeof(char *) * (p->args_len + 1));
+
     for (size_t i = 0; i < p->args_len; i++)
         argv[i] = p->args[i];
     execve(path, argv, env);

@@ -4,6 +4,7 @@
 #define OCIRUN_PROCESS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
 #include "ocispec.h"
@@ -14,7 +15,10 @@ int process_validate(const struct oci_process *p, const struct oci_personality *
                      struct ocirun_error *err);
 
 int process_set_rlimits(const struct oci_process *p, struct ocirun_error *err);
-int process_set_oom_score_adj(const struct oci_process *p, struct ocirun_error *err);
+/* Written by the parent into /proc/PID/oom_score_adj: the init is not
+ * dumpable, so inside a user namespace its own /proc files are out of its
+ * reach. */
+int process_set_oom_score_adj(pid_t pid, const struct oci_process *p, struct ocirun_error *err);
 int process_set_personality(const struct oci_personality *pers, struct ocirun_error *err);
 int process_set_io_priority(const struct oci_process *p, struct ocirun_error *err);
 int process_set_scheduler(const struct oci_process *p, struct ocirun_error *err);
@@ -41,7 +45,13 @@ int process_check_preserved_fds(int preserve_fds, int log_fd, struct ocirun_erro
  * above is marked close-on-exec. */
 int process_prepare_fds(int preserve_fds, struct ocirun_error *err);
 
-/* execve(path, process.args, process.env); returns only on failure. */
-int process_exec(const char *path, const struct oci_process *p, struct ocirun_error *err);
+/* process.env, plus HOME (as runc) when it is missing: the home of
+ * process.user.uid in the container's /etc/passwd, else "/". Reads the
+ * container's file: call after pivot_root and the user switch. */
+char **process_build_env(const struct oci_process *p);
+
+/* execve(path, process.args, env); returns only on failure. */
+int process_exec(const char *path, const struct oci_process *p, char **env,
+                 struct ocirun_error *err);
 
 #endif

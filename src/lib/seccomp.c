@@ -176,7 +176,7 @@ static uint32_t resolve_arch(const char *name)
     char lower[32];
     size_t i, n;
 
-    if (!str_has_prefix(name, "SCMP_ARCH_"))
+    if (name == NULL || !str_has_prefix(name, "SCMP_ARCH_"))
         return 0;
     name += strlen("SCMP_ARCH_");
     n = strlen(name);
@@ -235,12 +235,26 @@ static int add_architectures(struct compile_ctx *c, struct ocirun_error *err)
 }
 
 /* seccomp(2) with a NULL program fails with EFAULT only after the flags
- * passed the kernel's checks (EINVAL when it does not know one). */
-static bool kernel_accepts_flags(unsigned long flags)
+ * passed the kernel's checks (EINVAL when it does not know one). Returns 0
+ * when accepted, else the errno. */
+static int kernel_flags_errno(unsigned long flags)
 {
     long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, NULL);
 
-    return r < 0 && errno == EFAULT;
+    if (r < 0 && errno == EFAULT)
+        return 0;
+    return r < 0 ? errno : EINVAL;
+}
+
+static int check_kernel_flags(unsigned long flags, const char *what, struct ocirun_error *err)
+{
+    int e = kernel_flags_errno(flags);
+
+    if (e == EINVAL)
+        return error_make(err, ENOTSUP, "%s: not supported by the running kernel", what);
+    if (e != 0)
+        return error_make(err, e, "%s: probe the kernel with seccomp(2)", what);
+    return 0;
 }
 
 static int parse_flags(struct compile_ctx *c, struct ocirun_error *err)
@@ -249,22 +263,23 @@ static int parse_flags(struct compile_ctx *c, struct ocirun_error *err)
     size_t i, j;
 
     for (i = 0; i < s->flags_len; i++) {
+        const char *name = s->flags[i] ? s->flags[i] : "";
         unsigned long probe;
+        char what[96];
 
         for (j = 0; j < ARRAY_SIZE(flag_table); j++)
-            if (strcmp(flag_table[j].name, s->flags[i]) == 0)
+            if (strcmp(flag_table[j].name, name) == 0)
                 break;
         if (j == ARRAY_SIZE(flag_table))
             return error_make(err, EINVAL, "linux.seccomp.flags[%zu]: unknown flag \"%s\"", i,
-                              s->flags[i]);
+                              name);
         probe = flag_table[j].flag;
         /* WAIT_KILLABLE_RECV is only valid together with a listener. */
         if (probe == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
             probe |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
-        if (!kernel_accepts_flags(probe))
-            return error_make(err, ENOTSUP,
-                              "linux.seccomp.flags[%zu]: the kernel does not support %s", i,
-                              s->flags[i]);
+        snprintf(what, sizeof(what), "linux.seccomp.flags[%zu]: %s", i, name);
+        if (check_kernel_flags(probe, what, err) < 0)
+            return -1;
         c->flags |= flag_table[j].flag;
     }
     return 0;
@@ -279,10 +294,11 @@ static int final_flags(struct compile_ctx *c, struct ocirun_error *err)
         c->flags &= ~SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
     if (c->notify && (c->flags & SECCOMP_FILTER_FLAG_TSYNC)) {
         c->flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
-        if (!kernel_accepts_flags(c->flags | SECCOMP_FILTER_FLAG_NEW_LISTENER))
-            return error_make(err, ENOTSUP,
-                              "linux.seccomp.flags: the kernel cannot combine "
-                              "SECCOMP_FILTER_FLAG_TSYNC with SCMP_ACT_NOTIFY");
+        if (check_kernel_flags(c->flags | SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                               "linux.seccomp.flags: SECCOMP_FILTER_FLAG_TSYNC with "
+                               "SCMP_ACT_NOTIFY",
+                               err) < 0)
+            return -1;
     }
     return 0;
 }
@@ -327,12 +343,12 @@ static int add_rule_for_name(struct compile_ctx *c, size_t idx, const char *name
                              const struct scmp_arg_cmp *cmp, size_t ncmp, bool same_arg,
                              struct ocirun_error *err)
 {
-    int nr = seccomp_syscall_resolve_name(name);
+    int nr = name ? seccomp_syscall_resolve_name(name) : __NR_SCMP_ERROR;
     int r = 0;
     size_t k;
 
     if (nr == __NR_SCMP_ERROR) {
-        log_debug("seccomp: skipping syscall `%s` (unknown to libseccomp)", name);
+        log_debug("seccomp: skipping syscall `%s` (unknown to libseccomp)", name ? name : "");
         return 0;
     }
     if (!same_arg) {
@@ -399,7 +415,8 @@ static long highest_syscall(const struct oci_seccomp *s, uint32_t arch)
 
     for (i = 0; i < s->syscalls_len; i++)
         for (j = 0; j < s->syscalls[i].names_len; j++) {
-            int nr = seccomp_syscall_resolve_name_arch(arch, s->syscalls[i].names[j]);
+            const char *name = s->syscalls[i].names[j];
+            int nr = name ? seccomp_syscall_resolve_name_arch(arch, name) : -1;
             if (nr >= 0 && nr > max)
                 max = nr;
         }

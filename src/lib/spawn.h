@@ -12,7 +12,7 @@
  *   <- READY         about to block on exec.fifo
  *   <- ERROR         at any point: errnum + text; the child then exits
  *   <- EXEC_FAILED   after start (run only): errnum + text
- * Every receive has a timeout, and a dead peer is noticed (EOF). */
+ * The parent's receives have a timeout; a dead peer is noticed (EOF). */
 #ifndef OCIRUN_SPAWN_H
 #define OCIRUN_SPAWN_H
 
@@ -44,8 +44,8 @@ struct spawn_msg {
     char text[SPAWN_MSG_TEXT]; /* NUL-terminated (ERROR) */
 };
 
-/* How long one side waits for the next message. Hooks have their own
- * timeouts; this bounds everything else. */
+/* How long the parent waits for the init's next message (plus the
+ * timeouts of the createContainer hooks the init runs meanwhile). */
 #define SPAWN_TIMEOUT_MS (120 * 1000)
 
 int spawn_socketpair(int sv[2], struct ocirun_error *err);
@@ -59,11 +59,16 @@ int spawn_send_fd(int sock, int fd, struct ocirun_error *err);
 /* Receives one message within timeout_ms; EOF and timeouts are errors. */
 int spawn_recv(int sock, int timeout_ms, struct spawn_msg *m, int *fd, struct ocirun_error *err);
 
-/* Receives and checks the type; an ERROR message becomes *err. */
+/* For the init: receives (no timeout; a dead parent is EOF) and checks
+ * the type; an ERROR message becomes *err. */
 int spawn_expect(int sock, enum spawn_msg_type type, int64_t *value, struct ocirun_error *err);
 
 /* Turns a received ERROR message into *err. */
 int spawn_msg_to_error(const struct spawn_msg *m, struct ocirun_error *err);
+
+/* Whether this kernel has clone3 (so CLONE_INTO_CGROUP can be used);
+ * probed once. */
+bool spawn_has_clone3(void);
 
 /* clone3 (CLONE_PIDFD | flags, into the cgroup when cgroup_fd >= 0),
  * falling back to clone(2) without CLONE_INTO_CGROUP when clone3 is

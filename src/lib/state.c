@@ -36,8 +36,8 @@ bool container_id_valid(const char *id)
         return false;
     for (const char *p = id; *p; p++) {
         unsigned char ch = (unsigned char)*p;
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '_' || ch == '+' || ch == '-' || ch == '.';
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '_' || ch == '+' || ch == '-' || ch == '.';
         if (!ok)
             return false;
     }
@@ -143,7 +143,7 @@ static int container_read_state(struct container *c, struct ocirun_error *err)
     }
     if (oci_state_parse_data(data, len, &c->state, &perr) < 0) {
         error_plain(err, EINVAL, "parse `%s/%s/%s`: %s", c->root, c->id, STATE_FILE,
-                   perr ? perr : "invalid state");
+                    perr ? perr : "invalid state");
         free(perr);
         return -1;
     }
@@ -151,8 +151,8 @@ static int container_read_state(struct container *c, struct ocirun_error *err)
 }
 
 /* Opens <root>/<id> (not its state) into a new handle, locked or not. */
-static int container_open_dir(const char *root, const char *id, bool lock,
-                              struct container **out, struct ocirun_error *err)
+static int container_open_dir(const char *root, const char *id, bool lock, struct container **out,
+                              struct ocirun_error *err)
 {
     cleanup_container struct container *c = NULL;
     cleanup_close int rootfd = -1;
@@ -217,50 +217,48 @@ int container_save(struct container *c, struct ocirun_error *err)
     return 0;
 }
 
-unsigned long long proc_start_time(pid_t pid)
+/* The state letter (field 3) and start time (field 22) of /proc/PID/stat;
+ * false when the process does not exist or the file is malformed. */
+static bool proc_stat(pid_t pid, char *letter, unsigned long long *start)
 {
-    char path[64];
-    cleanup_free char *data = NULL;
+    char path[64], buf[1024];
+    cleanup_close int fd = -1;
+    ssize_t n;
     char *p, *end;
-    unsigned long long v;
 
     if (pid <= 0)
-        return 0;
+        return false;
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    if (read_file_at(AT_FDCWD, path, &data, NULL, NULL) < 0)
-        return 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    n = read_all(fd, buf, sizeof(buf) - 1);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
     /* comm may contain spaces and ')': the fields start after the last ')'. */
-    p = strrchr(data, ')');
-    if (p == NULL)
-        return 0;
-    p++;
-    /* After ')' come field 3 (state) .. : starttime is field 22. */
+    p = strrchr(buf, ')');
+    if (p == NULL || p[1] != ' ' || p[2] == '\0')
+        return false;
+    *letter = p[2];
+    p += 2;
     for (int field = 3; field < 22; field++) {
-        p = strchr(p + 1, ' ');
+        p = strchr(p, ' ');
         if (p == NULL)
-            return 0;
+            return false;
+        p++;
     }
     errno = 0;
-    v = strtoull(p + 1, &end, 10);
-    if (errno != 0 || end == p + 1)
-        return 0;
-    return v;
+    *start = strtoull(p, &end, 10);
+    return errno == 0 && end != p && *start != 0;
 }
 
-/* The state letter of /proc/PID/stat (field 3), or 0 when unreadable. */
-static char proc_state_letter(pid_t pid)
+unsigned long long proc_start_time(pid_t pid)
 {
-    char path[64];
-    cleanup_free char *data = NULL;
-    char *p;
+    unsigned long long start;
+    char letter;
 
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    if (read_file_at(AT_FDCWD, path, &data, NULL, NULL) < 0)
-        return 0;
-    p = strrchr(data, ')');
-    if (p == NULL || p[1] != ' ')
-        return 0;
-    return p[2];
+    return proc_stat(pid, &letter, &start) ? start : 0;
 }
 
 bool container_init_alive(struct container *c)
@@ -271,15 +269,13 @@ bool container_init_alive(struct container *c)
 
     if (s == NULL || !s->pid_present || s->pid <= 0 || s->pid > INT_MAX)
         return false;
-    start = proc_start_time((pid_t)s->pid);
-    if (start == 0)
+    if (!proc_stat((pid_t)s->pid, &letter, &start))
         return false;
     /* pid reuse: a different process now has this pid. */
     if (s->ocirun && s->ocirun->init_start_time_present && s->ocirun->init_start_time != start)
         return false;
     /* An exited init not yet reaped counts as stopped, as in runc. */
-    letter = proc_state_letter((pid_t)s->pid);
-    return letter != 0 && letter != 'Z' && letter != 'X' && letter != 'x';
+    return letter != 'Z' && letter != 'X' && letter != 'x';
 }
 
 static bool container_paused(struct container *c)

@@ -13,10 +13,10 @@
 #include "ocispec.h"
 
 struct container {
-    char *root;             /* --root */
+    char *root; /* --root */
     char *id;
-    int dirfd;              /* O_PATH|O_DIRECTORY of <root>/<id>, -1 once removed */
-    int lockfd;             /* holds the flock, -1 when not locked */
+    int dirfd;               /* O_PATH|O_DIRECTORY of <root>/<id>, -1 once removed */
+    int lockfd;              /* holds the flock, -1 when not locked */
     struct oci_state *state; /* as saved; status is recomputed by container_status */
 };
 

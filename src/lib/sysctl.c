@@ -11,8 +11,8 @@
 #include "sysctl.h"
 #include "util.h"
 
-static const char *const ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-                                       "kernel.sem",    "kernel.shmall", "kernel.shmmax",
+static const char *const ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                       "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
                                        "kernel.shmmni", "kernel.shm_rmid_forced"};
 
 /* Dotted components, no empty one, no "..", no '/': the key becomes a
@@ -34,34 +34,41 @@ static int check_key(const char *key, bool own_net, bool own_ipc, bool own_uts,
     for (size_t i = 0; i < ARRAY_SIZE(ipc_keys); i++)
         if (strcmp(key, ipc_keys[i]) == 0) {
             if (!own_ipc)
-                return error_make(err, 0, "linux.sysctl: sysctl %s is not allowed in the "
-                                  "host's ipc namespace", key);
+                return error_make(err, 0,
+                                  "linux.sysctl: sysctl %s is not allowed in the "
+                                  "host's ipc namespace",
+                                  key);
             return 0;
         }
     if (str_has_prefix(key, "fs.mqueue.")) {
         if (!own_ipc)
-            return error_make(err, 0, "linux.sysctl: sysctl %s is not allowed in the host's "
-                              "ipc namespace", key);
+            return error_make(err, 0,
+                              "linux.sysctl: sysctl %s is not allowed in the host's "
+                              "ipc namespace",
+                              key);
         return 0;
     }
     if (str_has_prefix(key, "net.")) {
         if (!own_net)
-            return error_make(err, 0, "linux.sysctl: sysctl %s is not allowed in the host's "
-                              "network namespace", key);
+            return error_make(err, 0,
+                              "linux.sysctl: sysctl %s is not allowed in the host's "
+                              "network namespace",
+                              key);
         return 0;
     }
     if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0) {
         if (!own_uts)
-            return error_make(err, 0, "linux.sysctl: sysctl %s is not allowed in the host's "
-                              "uts namespace", key);
+            return error_make(err, 0,
+                              "linux.sysctl: sysctl %s is not allowed in the host's "
+                              "uts namespace",
+                              key);
         return 0;
     }
-    return error_make(err, 0, "linux.sysctl: sysctl %s is not in a separate kernel namespace",
-                      key);
+    return error_make(err, 0, "linux.sysctl: sysctl %s is not in a separate kernel namespace", key);
 }
 
-int sysctl_validate(const struct oci_string_map *sysctl, bool own_net, bool own_ipc,
-                    bool own_uts, struct ocirun_error *err)
+int sysctl_validate(const struct oci_string_map *sysctl, bool own_net, bool own_ipc, bool own_uts,
+                    struct ocirun_error *err)
 {
     for (size_t i = 0; i < sysctl->len; i++) {
         if (check_key(sysctl->keys[i], own_net, own_ipc, own_uts, err) < 0)

@@ -13,8 +13,8 @@
  * (as runc does): net.* needs a network namespace of its own, the IPC keys
  * (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*) an IPC namespace,
  * kernel.hostname/domainname a UTS namespace. */
-int sysctl_validate(const struct oci_string_map *sysctl, bool own_net, bool own_ipc,
-                    bool own_uts, struct ocirun_error *err);
+int sysctl_validate(const struct oci_string_map *sysctl, bool own_net, bool own_ipc, bool own_uts,
+                    struct ocirun_error *err);
 
 /* Writes every key under /proc/sys, after checking /proc is procfs. */
 int sysctl_apply(const struct oci_string_map *sysctl, struct ocirun_error *err);

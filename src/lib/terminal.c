@@ -66,7 +66,7 @@ int terminal_set_size(int fd, const struct oci_console_size *size, struct ocirun
         return 0;
     if (size->height > USHRT_MAX || size->width > USHRT_MAX)
         return error_plain(err, EINVAL, "process.consoleSize %ux%u: too large",
-                          (unsigned)size->height, (unsigned)size->width);
+                           (unsigned)size->height, (unsigned)size->width);
     ws.ws_row = (unsigned short)size->height;
     ws.ws_col = (unsigned short)size->width;
     if (ioctl(fd, TIOCSWINSZ, &ws) < 0)
@@ -125,8 +125,7 @@ static int unix_connect(const char *path, struct ocirun_error *err)
     return steal_fd(&sock);
 }
 
-int terminal_send_to_console_socket(const char *socket_path, int master,
-                                    struct ocirun_error *err)
+int terminal_send_to_console_socket(const char *socket_path, int master, struct ocirun_error *err)
 {
     cleanup_close int sock = unix_connect(socket_path, err);
 
@@ -154,6 +153,12 @@ static void copy_winsize(int from, int to)
 
     if (ioctl(from, TIOCGWINSZ, &ws) == 0)
         (void)ioctl(to, TIOCSWINSZ, &ws);
+}
+
+void terminal_inherit_size(int master)
+{
+    if (isatty(0))
+        copy_winsize(0, master);
 }
 
 /* Reads into an empty relay. Returns < 0 at EOF or a hangup. */

@@ -21,8 +21,13 @@ int terminal_make_controlling(int slave, struct ocirun_error *err);
 
 /* Connects to the --console-socket path and sends the master fd with
  * SCM_RIGHTS as runc does. */
-int terminal_send_to_console_socket(const char *socket_path, int master,
-                                    struct ocirun_error *err);
+int terminal_send_to_console_socket(const char *socket_path, int master, struct ocirun_error *err);
+
+/* Copies the window size of our stdin, when it is a tty, to master. For a
+ * foreground `run`: called before the process starts, its first
+ * TIOCGWINSZ sees the caller's size (terminal_proxy does it again and on
+ * every SIGWINCH). */
+void terminal_inherit_size(int master);
 
 /* Foreground `run` with a terminal and no console socket: puts our own
  * stdin in raw mode (when it is a tty), copies stdin->master and

@@ -41,13 +41,12 @@ static char *format_map(const struct oci_id_mapping *m, size_t n)
 
     buf[0] = '\0';
     for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(buf + len, cap - len, "%u %u %u\n", m[i].container_id,
-                                m[i].host_id, m[i].size);
+        len += (size_t)snprintf(buf + len, cap - len, "%u %u %u\n", m[i].container_id, m[i].host_id,
+                                m[i].size);
     return buf;
 }
 
-static int write_proc_file(pid_t pid, const char *name, const char *data,
-                           struct ocirun_error *err)
+static int write_proc_file(pid_t pid, const char *name, const char *data, struct ocirun_error *err)
 {
     cleanup_free char *path = xasprintf("/proc/%d/%s", (int)pid, name);
     cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);

@@ -290,6 +290,8 @@ def _thaw_pid(pid, test_prefix):
             target, value = f"{base}{path}/cgroup.freeze", "0"
         else:
             continue
+        if leaks.is_protected(target):
+            continue
         try:
             with open(target, "w") as f:
                 f.write(value)

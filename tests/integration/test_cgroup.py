@@ -16,6 +16,7 @@ the session's own cgroups.
 import json
 import os
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -365,12 +366,18 @@ def v2_host_dir(path):
 
 
 def run_v2(ocirun, root, *args, prelude="", timeout=60):
-    """ocirun ARGS in a new mount namespace whose /sys/fs/cgroup is cgroup2."""
+    """ocirun ARGS in a new mount namespace whose /sys/fs/cgroup is cgroup2.
+    Output goes through files: a detached container keeps a pipe open."""
     script = ("mount -t cgroup2 none /sys/fs/cgroup || exit 99\n" + prelude +
               'exec "$@"\n')
-    return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script,
-                           "sh", str(ocirun), "--root", str(root), *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script,
+                            "sh", str(ocirun), "--root", str(root), *map(str, args)],
+                           stdin=subprocess.DEVNULL, stdout=out, stderr=err, text=True,
+                           timeout=timeout)
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(p.args, p.returncode, out.read(), err.read())
 
 
 def v2_bundle(bundle, path, resources=None):
@@ -491,3 +498,26 @@ def test_v2_delete_force_kills_all(need_v2, ocirun, tmp_root, bundle, unique_id,
     d = run_v2(ocirun, tmp_root, "delete", "--force", unique_id)
     assert d.returncode == 0, d.stderr
     assert not os.path.exists(v2_host_dir(cg_path))
+
+
+@pytest.mark.parametrize("v2", [False, True], ids=["v1", "v2"])
+def test_last_matching_device_rule_wins(need_v2, ocirun, tmp_root, bundle, run_ocirun,
+                                        unique_id, cg_path, v2):
+    """allow b 7:0 then deny b 7:0 w: reading works, writing is refused (v1
+    semantics, reproduced by the eBPF program on v2)."""
+    if not v2 and not is_hybrid():
+        pytest.skip("the v1 half needs a hybrid host")
+    (v2_bundle if v2 else set_cgroup)(bundle, cg_path)
+    bundle.config["linux"]["resources"]["devices"] += [
+        {"allow": True, "type": "b", "major": 7, "minor": 0, "access": "rw"},
+        {"allow": False, "type": "b", "major": 7, "minor": 0, "access": "w"},
+    ]
+    add_block_device(bundle)
+    bundle.set_args(["/bin/sh", "-c", "head -c1 /dev/xblk >/dev/null && echo read=ok; "
+                     "echo x 2>&1 >/dev/xblk | grep -q 'not permitted' && echo write=denied"])
+    if v2:
+        r = run_v2(ocirun, tmp_root, "run", "--bundle", bundle.path, unique_id)
+    else:
+        r = run_ocirun("run", "--bundle", bundle.path, unique_id)
+    out = r.stdout + r.stderr
+    assert "read=ok" in out and "write=denied" in out, out

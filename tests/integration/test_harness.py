@@ -389,6 +389,27 @@ def test_leak_guard_detects_and_removes_a_cgroup(tmp_path, test_prefix):
 
 
 @pytest.mark.root
+def test_leak_guard_never_removes_protected_cgroups(tmp_path, test_prefix, monkeypatch):
+    roots = [r for r in leaks.cgroup_roots() if os.access(r, os.W_OK)]
+    if not roots:
+        pytest.skip("no writable cgroup hierarchy")
+    assert leaks.is_protected("/sys/fs/cgroup/memory/process_api/x")
+    scope = _scope(tmp_path, test_prefix)
+    before = leaks.snapshot(scope)
+    path = os.path.join(roots[0], test_prefix + "-protected")
+    os.mkdir(path)
+    try:
+        monkeypatch.setattr(leaks, "PROTECTED_CGROUPS", [path])
+        found = leaks.find_leaks(before, leaks.snapshot(scope), scope)
+        assert found.cgroups == [path]
+        assert leaks.cleanup(found, scope) == [f"cgroup {path} is in a protected subtree; "
+                                               "not removed"]
+        assert os.path.isdir(path)
+    finally:
+        os.rmdir(path)
+
+
+@pytest.mark.root
 def test_leak_guard_fails_a_leaking_test(pytester):
     """End to end: a test that leaves a mount behind errors, and the mount
     is gone afterwards."""

@@ -238,7 +238,7 @@ def test_join_path_of_the_wrong_type(run_ocirun, bundle, unique_id, tmp_root):
             n["path"] = "/proc/self/ns/ipc"
     bundle.write()
     r = run_ocirun("run", "--bundle", bundle.path, unique_id)
-    assert_one_line_error(r, "network namespace", "/proc/self/ns/ipc")
+    assert_one_line_error(r, "network namespace", "/proc/self/ns/ipc", "another type")
     assert_nothing_left(tmp_root)
 
 
@@ -263,6 +263,17 @@ def traversable_test_dir(test_dir):
         os.chmod(d, mode)
 
 
+def test_join_path_that_is_a_fifo_does_not_hang(run_ocirun, bundle, unique_id, test_dir,
+                                                tmp_root):
+    fifo = test_dir / "not-a-namespace"
+    os.mkfifo(fifo)
+    bundle.config["linux"]["namespaces"].append({"type": "cgroup", "path": str(fifo)})
+    bundle.write()
+    r = run_ocirun("run", "--bundle", bundle.path, unique_id, timeout=10)
+    assert_one_line_error(r, str(fifo), "not a namespace file")
+    assert_nothing_left(tmp_root)
+
+
 def test_user_namespace_with_mappings(run_ocirun, bundle, unique_id, traversable_test_dir):
     bundle.config["linux"]["namespaces"].append({"type": "user"})
     bundle.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000,
@@ -271,6 +282,8 @@ def test_user_namespace_with_mappings(run_ocirun, bundle, unique_id, traversable
                                               "size": 1000}]
     bundle.config["mounts"] = [m for m in bundle.config["mounts"]
                                if m["destination"] != "/sys/fs/cgroup"]
+    # written by the parent: the init's own /proc files are out of its reach
+    bundle.config["process"]["oomScoreAdj"] = 100
     bundle.set_args(["/bin/sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; "
                      "/bin/ocitest all"])
     r = run_ocirun("run", "--bundle", bundle.path, unique_id)
@@ -279,6 +292,46 @@ def test_user_namespace_with_mappings(run_ocirun, bundle, unique_id, traversable
     assert maps == [["0", "100000", "65536"], ["0", "200000", "1000"]]
     data = json_from(r.stdout)
     assert data["ids"]["uid"] == 0 and data["ids"]["gid"] == 0
+    assert data["oom"]["oom_score_adj"] == 100
+
+
+@pytest.fixture
+def userns_holder():
+    """A process in a user namespace of its own (host root mapped to 0)."""
+    p = subprocess.Popen(["unshare", "-U", "--map-user=0", "--map-group=0", "sleep", "60"])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if os.readlink(f"/proc/{p.pid}/ns/user") != host_ns("user"):
+            break
+        time.sleep(0.02)
+    yield f"/proc/{p.pid}/ns/user"
+    p.kill()
+    p.wait()
+
+
+def test_join_user_namespace_by_path_without_proc(run_ocirun, bundle, unique_id,
+                                                  userns_holder):
+    # the namespaces to create are made by the init after joining, so they
+    # belong to the joined user namespace; no /proc in the container either
+    # (exec.fifo is reopened through ocirun's own /proc/self/fd)
+    bundle.config["linux"]["namespaces"] = [
+        {"type": "user", "path": userns_holder}, {"type": "mount"}, {"type": "uts"},
+        {"type": "ipc"}, {"type": "network"}]
+    bundle.config["mounts"] = [m for m in bundle.config["mounts"]
+                               if m["destination"] in ("/dev", "/dev/shm", "/sys")]
+    bundle.set_args(["/bin/sh", "-c", "id -u; id -g; test -e /proc/self || echo no-proc"])
+    r = run_ocirun("run", "--bundle", bundle.path, unique_id)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["0", "0", "no-proc"]
+
+
+def test_new_pid_namespace_with_joined_user_namespace_is_refused(run_ocirun, bundle, unique_id,
+                                                                 userns_holder, tmp_root):
+    bundle.config["linux"]["namespaces"].append({"type": "user", "path": userns_holder})
+    bundle.write()
+    r = run_ocirun("run", "--bundle", bundle.path, unique_id)
+    assert_one_line_error(r, "pid namespace", "not supported yet")
+    assert_nothing_left(tmp_root)
 
 
 def test_time_namespace_offsets(run_ocirun, bundle, unique_id):
@@ -317,15 +370,30 @@ def test_hostname_needs_uts_namespace(run_ocirun, bundle, unique_id, tmp_root):
     assert_nothing_left(tmp_root)
 
 
-def test_env_is_exactly_process_env(run_in_container, bundle):
-    bundle.config["process"]["env"] = ["PATH=/bin", "FOO=bar baz", "EMPTY="]
-    bundle.write()
+def env_of(run_in_container, bundle):
     env = run_json(run_in_container, bundle, "env")
     values = env.get("env", env)
     if isinstance(values, list):
-        assert sorted(values) == sorted(["PATH=/bin", "FOO=bar baz", "EMPTY="])
-    else:
-        assert values == {"PATH": "/bin", "FOO": "bar baz", "EMPTY": ""}
+        return dict(v.split("=", 1) for v in values)
+    return values
+
+
+def test_env_is_process_env_plus_home(run_in_container, bundle):
+    # as runc: HOME is added from the container's /etc/passwd when missing
+    bundle.config["process"]["env"] = ["PATH=/bin", "FOO=bar baz", "EMPTY="]
+    bundle.write()
+    assert env_of(run_in_container, bundle) == {"PATH": "/bin", "FOO": "bar baz", "EMPTY": "",
+                                                "HOME": "/root"}
+
+
+def test_env_home_given_or_unknown_user(run_in_container, bundle):
+    bundle.config["process"]["env"] = ["HOME=/elsewhere"]
+    bundle.write()
+    assert env_of(run_in_container, bundle) == {"HOME": "/elsewhere"}
+    bundle.config["process"]["env"] = ["PATH=/bin"]
+    bundle.config["process"]["user"] = {"uid": 4242, "gid": 4242}
+    bundle.write()
+    assert env_of(run_in_container, bundle)["HOME"] == "/"
 
 
 def test_args0_resolved_with_the_container_path(run_ocirun, bundle, unique_id):
@@ -615,4 +683,75 @@ def test_failure_in_the_init_leaves_nothing(run_ocirun, bundle, unique_id, tmp_r
     bundle.write()
     r = run_ocirun("create", "--bundle", bundle.path, unique_id)
     assert_one_line_error(r, "RLIMIT_NOFILE")
+    assert_nothing_left(tmp_root)
+
+
+# ---- NOTIFY_SOCKET ------------------------------------------------------------------------
+
+@pytest.fixture
+def host_notify(test_dir):
+    import socket
+    path = test_dir / "host-notify.sock"
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(str(path))
+    s.settimeout(10)
+    yield path, s
+    s.close()
+
+
+def test_notify_socket_run(run_ocirun, bundle, unique_id, host_notify):
+    path, sock = host_notify
+    bundle.set_args(["/bin/sh", "-c", 'echo "$NOTIFY_SOCKET"; /bin/ocitest notify-ready'])
+    r = run_ocirun("run", "--bundle", bundle.path, unique_id, env={"NOTIFY_SOCKET": path})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "/run/notify/notify.sock"
+    msg = sock.recv(4096).decode()
+    assert "READY=1" in msg.splitlines()
+    assert any(line.startswith("MAINPID=") for line in msg.splitlines())
+
+
+def test_notify_socket_create_start(run_ocirun, bundle, unique_id, host_notify):
+    path, sock = host_notify
+    bundle.set_args(["/bin/sh", "-c", "sleep 0.2; /bin/ocitest notify-ready; sleep 100"])
+    env = {"NOTIFY_SOCKET": path}
+    run_ocirun("create", "--bundle", bundle.path, unique_id, env=env, check=True)
+    run_ocirun("start", unique_id, env=env, check=True)
+    # start returned after READY=1 was forwarded: it is already queued
+    sock.settimeout(0.5)
+    msg = sock.recv(4096).decode()
+    assert "READY=1" in msg
+    assert f"MAINPID={state_of(run_ocirun, unique_id)['pid']}" in msg
+
+
+def test_notify_start_fails_when_the_container_exits_first(run_ocirun, bundle, unique_id,
+                                                           host_notify):
+    path, _ = host_notify
+    env = {"NOTIFY_SOCKET": path}
+    run_ocirun("create", "--bundle", bundle.path, unique_id, env=env, check=True)
+    r = run_ocirun("start", unique_id, env=env)
+    assert_one_line_error(r, "READY=1")
+
+
+# ---- seccomp wiring (the profiles themselves: test_seccomp.py) ---------------------------
+
+def test_seccomp_profile_is_installed_last(run_ocirun, bundle, unique_id):
+    bundle.config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}],
+    }
+    bundle.set_args(["/bin/sh", "-c", "mkdir /tmp/x; echo rc=$?; /bin/ocitest nnp"])
+    r = run_ocirun("run", "--bundle", bundle.path, unique_id)
+    assert r.returncode == 0, r.stderr
+    assert "rc=1" in r.stdout and "Operation not permitted" in r.stderr
+    assert json_from(r.stdout)["seccomp"] == 2
+
+
+def test_seccomp_notify_is_refused(run_ocirun, bundle, unique_id, tmp_root):
+    bundle.config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/tmp/nowhere.sock",
+        "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}],
+    }
+    bundle.write()
+    r = run_ocirun("run", "--bundle", bundle.path, unique_id)
+    assert_one_line_error(r, "SCMP_ACT_NOTIFY")
     assert_nothing_left(tmp_root)

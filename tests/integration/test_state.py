@@ -17,6 +17,7 @@ import os
 import re
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -26,6 +27,12 @@ import pytest
 pytestmark = pytest.mark.root
 
 HEADER = "ID          PID         STATUS      BUNDLE      CREATED     OWNER\n"
+
+
+def errmsg(result):
+    """The error message ocirun printed (the msg="..." of its log line)."""
+    m = re.search(r'msg="((?:[^"\\]|\\.)*)"', result.stderr)
+    return json.loads(f'"{m.group(1)}"') if m else result.stderr
 
 
 def wait_for(predicate, timeout=10.0, interval=0.05):
@@ -230,9 +237,20 @@ def test_paused_status(run_ocirun, tmp_root, sleeper, unique_id):
         assert wait_for(lambda: status_of(run_ocirun, unique_id) == "paused")
         lines, rows = parse_table(run_ocirun("list", check=True).stdout)
         assert rows[1][2] == "paused"
-    finally:
+        r = run_ocirun("delete", unique_id)
+        assert r.returncode == 1
+        assert f"cannot delete container {unique_id} that is not stopped: paused" in r.stderr
         freezer.write_text(thawed)
-    assert wait_for(lambda: status_of(run_ocirun, unique_id) == "running")
+        assert wait_for(lambda: status_of(run_ocirun, unique_id) == "running")
+        # a frozen container is killed, thawed and deleted by --force
+        freezer.write_text(frozen)
+        assert wait_for(lambda: status_of(run_ocirun, unique_id) == "paused")
+        run_ocirun("delete", "--force", unique_id, check=True, timeout=20)
+        assert not pid_alive(pid)
+        assert not (tmp_root / unique_id).exists()
+    finally:
+        if freezer.exists():
+            freezer.write_text(thawed)
 
 
 # ---- kill -----------------------------------------------------------------------
@@ -268,9 +286,9 @@ def test_kill_signal_spellings(run_ocirun, tmp_root, trapper, unique_id):
         assert wait_for(lambda: log.exists() and log.read_text().split() == expected), \
             (spelling, log.read_text() if log.exists() else None)
     r = run_ocirun("kill", unique_id, "FOO")
-    assert r.returncode == 1 and 'unknown signal "FOO"' in r.stderr
+    assert r.returncode == 1 and 'unknown signal "FOO"' in errmsg(r)
     r = run_ocirun("kill", unique_id, "99")
-    assert r.returncode == 1 and 'unknown signal "99"' in r.stderr
+    assert r.returncode == 1 and 'unknown signal "99"' in errmsg(r)
     assert status_of(run_ocirun, unique_id) == "running"
     run_ocirun("kill", unique_id, "9", check=True)
     assert wait_for(lambda: status_of(run_ocirun, unique_id) == "stopped")
@@ -359,6 +377,8 @@ def test_concurrent_deletes_of_one_id(run_ocirun, tmp_root, sleeper, unique_id, 
     procs = [subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               text=True) for _ in range(4)]
     results = [(p.wait(timeout=30), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stderr.close()
     assert all(rc == 0 for rc, _ in results), results
     assert not pid_alive(pid)
     assert not (tmp_root / unique_id).exists()
@@ -375,10 +395,13 @@ def test_200_containers_from_two_parallel_loops(run_ocirun, tmp_root, sleeper, t
     def loop(part, command):
         for cid in part:
             argv = [str(ocirun), "--root", str(tmp_root)] + command + [cid]
-            r = subprocess.run(argv, capture_output=True, text=True, timeout=60,
-                               stdin=subprocess.DEVNULL)
-            if r.returncode != 0:
-                failures.append((cid, r.stderr))
+            # files, not pipes: the container's init keeps inherited pipes open
+            with tempfile.TemporaryFile() as err:
+                rc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=err, timeout=60,
+                                    stdin=subprocess.DEVNULL).returncode
+                if rc != 0:
+                    err.seek(0)
+                    failures.append((cid, err.read().decode(errors="replace")))
 
     def in_parallel(command):
         threads = [threading.Thread(target=loop, args=(ids[i::2], command)) for i in range(2)]

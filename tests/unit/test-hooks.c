@@ -123,7 +123,8 @@ static void test_env_and_args(void)
 {
     struct ocirun_error err = {0};
     char *env[] = {"HOOKVAR=hello", "OTHER=2"};
-    cleanup_free char *script = xasprintf("echo \"$0 $HOOKVAR $OTHER ${HOME:-unset}\" > %s/env", tmpdir);
+    cleanup_free char *script =
+        xasprintf("echo \"$0 $HOOKVAR $OTHER ${HOME:-unset}\" > %s/env", tmpdir);
     cleanup_free char *got = NULL;
 
     CHECK(run_sh(script, 0, env, 2, &err) == 0);

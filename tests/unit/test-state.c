@@ -100,11 +100,11 @@ static void fake_state(const char *id, long long pid, unsigned long long start, 
 {
     cleanup_free char *dir = xasprintf("%s/%s", root, id);
     cleanup_free char *file = xasprintf("%s/state.json", dir);
-    cleanup_free char *json = xasprintf(
-        "{\"ociVersion\":\"1.3.0\",\"id\":\"%s\",\"status\":\"created\",\"pid\":%lld,"
-        "\"bundle\":\"/b\",\"rootfs\":\"/b/rootfs\",\"created\":\"2026-01-01T00:00:00Z\","
-        "\"owner\":\"\",\"ocirun\":{\"initStartTime\":%llu}}",
-        id, pid, start);
+    cleanup_free char *json =
+        xasprintf("{\"ociVersion\":\"1.3.0\",\"id\":\"%s\",\"status\":\"created\",\"pid\":%lld,"
+                  "\"bundle\":\"/b\",\"rootfs\":\"/b/rootfs\",\"created\":\"2026-01-01T00:00:00Z\","
+                  "\"owner\":\"\",\"ocirun\":{\"initStartTime\":%llu}}",
+                  id, pid, start);
 
     mkdir(dir, 0700);
     write_file_at(AT_FDCWD, file, json, strlen(json), 0600, NULL);

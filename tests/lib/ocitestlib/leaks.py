@@ -25,6 +25,11 @@ from dataclasses import dataclass, field
 from . import procs
 
 CGROUP_ROOT = "/sys/fs/cgroup"
+# Cgroup subtrees the guard may report but must never write to or remove
+# (the machine's own management lives there).  Extra ones can be given in
+# OCIRUN_LEAK_GUARD_PROTECT, separated by ':'.
+PROTECTED_CGROUPS = ["/sys/fs/cgroup/memory/process_api"] + [
+    p for p in os.environ.get("OCIRUN_LEAK_GUARD_PROTECT", "").split(":") if p]
 CGROUP_DEPTH = 4
 MNT_DETACH = 2
 
@@ -194,6 +199,10 @@ def find_leaks(before, after, scope):
     return leaks
 
 
+def is_protected(path):
+    return any(path == p or path.startswith(p.rstrip("/") + "/") for p in PROTECTED_CGROUPS)
+
+
 def _write(path, value):
     try:
         with open(path, "w") as f:
@@ -252,10 +261,15 @@ def umount_lazy(path):
 def cleanup(leaks, scope):
     """Removes what leaked (only attributed things); returns what remains."""
     remaining = []
-    # strict mode reports foreign-looking cgroups but only removes ours
-    ours = [cg for cg in leaks.cgroups if scope.id_prefix in os.path.basename(cg)]
-    remaining += [f"cgroup {cg} does not carry the test's prefix; not removed"
-                  for cg in leaks.cgroups if cg not in ours]
+    # strict mode reports foreign-looking cgroups but only removes ours, and
+    # nothing in a protected subtree is ever written to
+    ours = [cg for cg in leaks.cgroups
+            if scope.id_prefix in os.path.basename(cg) and not is_protected(cg)]
+    for cg in leaks.cgroups:
+        if is_protected(cg):
+            remaining.append(f"cgroup {cg} is in a protected subtree; not removed")
+        elif cg not in ours:
+            remaining.append(f"cgroup {cg} does not carry the test's prefix; not removed")
     # thaw first: a frozen task never dies from SIGKILL
     for cg in ours:
         _thaw(cg)

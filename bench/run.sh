@@ -1,0 +1,236 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# ocirun vs crun vs runc on identical bundles (issue #3, "Speed and size").
+#
+#   bench/run.sh [-n RUNS] [-s STRACE_RUNS] [-l LIST_CONTAINERS] [-r LIST_REPS] [-o FILE.md]
+#   make bench                      (runs this with the ocirun just built)
+#
+# Environment: OCIRUN, CRUN, RUNC (binaries; default: ./ocirun next to the
+# build, crun and runc from PATH), CC (to build bench/timeit.c).
+#
+# Everything runs inside one `unshare -m` with cgroup2 mounted on
+# /sys/fs/cgroup (crun refuses this hybrid host otherwise) and the bundle
+# and state roots on a private tmpfs. The rootfs is busybox-static, the
+# config is `runc spec` with args ["/bin/true"], terminal false and no
+# linux.resources. Runtimes alternate call by call, in a rotating order,
+# each with its own --root. A small C wrapper (timeit) measures each call:
+# wall time around fork/wait4, and wait4's peak RSS and minor faults, so
+# the harness's own cost is the same for all three and stays out.
+# Root only; not part of `make check` (timings are not tests).
+set -euo pipefail
+
+RUNS=100 STRACE_RUNS=10 LIST_N=200 LIST_REPS=20 OUT=""
+while getopts "n:s:l:r:o:h" opt; do
+    case $opt in
+    n) RUNS=$OPTARG ;;
+    s) STRACE_RUNS=$OPTARG ;;
+    l) LIST_N=$OPTARG ;;
+    r) LIST_REPS=$OPTARG ;;
+    o) OUT=$OPTARG ;;
+    *) sed -n '3,10p' "$0"; exit 2 ;;
+    esac
+done
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [ "$(id -u)" != 0 ]; then
+    echo "bench/run.sh: needs root (namespaces, cgroups)" >&2
+    exit 2
+fi
+if [ -z "${OCIRUN_BENCH_NS:-}" ]; then
+    # a private mount namespace: the cgroup2 and tmpfs mounts vanish with it
+    exec unshare -m --propagation private env OCIRUN_BENCH_NS=1 bash "$0" "$@"
+fi
+
+OCIRUN=${OCIRUN:-$(command -v ocirun || echo "$here/../ocirun")}
+CRUN=${CRUN:-$(command -v crun || true)}
+RUNC=${RUNC:-$(command -v runc || true)}
+for tool in unshare strace python3 "${CC:-cc}"; do
+    command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool is missing" >&2; exit 2; }
+done
+
+mount -t cgroup2 none /sys/fs/cgroup
+work=$(mktemp -d /tmp/ocirun-bench.XXXXXX)
+mount -t tmpfs -o mode=0755 tmpfs "$work"
+"${CC:-cc}" -O2 -o "$work/timeit" "$here/timeit.c"
+T="$work/timeit"
+
+names=() bins=()
+add_runtime() { # name binary
+    if [ -n "$2" ] && [ -x "$2" ]; then names+=("$1"); bins+=("$2"); fi
+}
+add_runtime ocirun "$OCIRUN"
+add_runtime crun "$CRUN"
+add_runtime runc "$RUNC"
+
+cleanup() {
+    for k in "${!names[@]}"; do
+        local root="$work/root-${names[$k]}"
+        [ -d "$root" ] || continue
+        for id in $(ls "$root" 2>/dev/null); do
+            "${bins[$k]}" --root "$root" delete -f "$id" >/dev/null 2>&1 || true
+        done
+    done
+    umount -l "$work" 2>/dev/null || true
+    rmdir "$work" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# ---- the bundle -------------------------------------------------------------
+B="$work/bundle"
+mkdir -p "$B/rootfs/bin" "$B/rootfs/proc" "$B/rootfs/sys" "$B/rootfs/dev" "$B/rootfs/tmp"
+cp /bin/busybox "$B/rootfs/bin/busybox"
+ln -s busybox "$B/rootfs/bin/true"
+ln -s busybox "$B/rootfs/bin/sh"
+(cd "$B" && "${RUNC:-runc}" spec)
+python3 - "$B/config.json" <<'EOF'
+import json, sys
+path = sys.argv[1]
+c = json.load(open(path))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["/bin/true"]
+c["linux"].pop("resources", None)
+json.dump(c, open(path, "w"), indent=2)
+EOF
+
+# A runtime that cannot run the bundle is shown as n/a rather than stopping
+# the comparison (ocirun while its lifecycle is being written).
+usable=()
+for k in "${!names[@]}"; do
+    mkdir -p "$work/root-${names[$k]}"
+    if "${bins[$k]}" --root "$work/root-${names[$k]}" run --bundle "$B" smoke \
+        >"$work/smoke.${names[$k]}" 2>&1; then
+        usable+=("$k")
+    else
+        echo "note: ${names[$k]} cannot run the bundle: $(tail -1 "$work/smoke.${names[$k]}")" >&2
+        "${bins[$k]}" --root "$work/root-${names[$k]}" delete -f smoke >/dev/null 2>&1 || true
+    fi
+done
+
+# Rotates the runtime order each round so none always goes first.
+order() { # round -> indexes of the usable runtimes
+    local n=${#usable[@]} r=$1
+    for ((j = 0; j < n; j++)); do echo "${usable[$(((j + r) % n))]}"; done
+}
+
+rt() { # index root-args... : the runtime with its --root
+    local k=$1
+    shift
+    "${bins[$k]}" --root "$work/root-${names[$k]}" "$@"
+}
+
+wait_stopped() { # index id
+    for _ in $(seq 200); do
+        rt "$1" state "$2" 2>/dev/null | grep -Eq '"status": ?"stopped"' && return 0
+        sleep 0.01
+    done
+    return 1
+}
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench: $RUNS runs, $STRACE_RUNS strace runs, list of $LIST_N x $LIST_REPS" >&2
+# ---- run, create/start/delete ----------------------------------------------
+for ((i = 0; i < RUNS; i++)); do
+    for k in $(order "$i"); do
+        n=${names[$k]}
+        "$T" -o "$work/run.$n" -- "${bins[$k]}" --root "$work/root-$n" run --bundle "$B" "r$i" || true
+    done
+    for k in $(order "$((i + 1))"); do
+        n=${names[$k]}
+        "$T" -o "$work/create.$n" -- "${bins[$k]}" --root "$work/root-$n" create --bundle "$B" "c$i" || true
+        "$T" -o "$work/start.$n" -- "${bins[$k]}" --root "$work/root-$n" start "c$i" || true
+        wait_stopped "$k" "c$i" || echo "note: $n c$i did not stop" >&2
+        "$T" -o "$work/delete.$n" -- "${bins[$k]}" --root "$work/root-$n" delete "c$i" || true
+    done
+done
+
+# ---- syscalls per run --------------------------------------------------------
+for ((i = 0; i < STRACE_RUNS; i++)); do
+    for k in $(order "$i"); do
+        n=${names[$k]}
+        strace -f -c -o "$work/strace.tmp" -- "${bins[$k]}" --root "$work/root-$n" run \
+            --bundle "$B" "s$i" >/dev/null 2>&1 || true
+        awk '$NF == "total" { print $4 }' "$work/strace.tmp" >>"$work/syscalls.$n"
+    done
+done
+
+# ---- list with LIST_N created containers ----------------------------------
+for k in "${usable[@]}"; do
+    for ((i = 0; i < LIST_N; i++)); do
+        rt "$k" create --bundle "$B" "l$i" >/dev/null 2>&1 || true
+    done
+done
+for ((i = 0; i < LIST_REPS; i++)); do
+    for k in $(order "$i"); do
+        n=${names[$k]}
+        "$T" -o "$work/list.$n" -- "${bins[$k]}" --root "$work/root-$n" list || true
+    done
+done
+for k in "${usable[@]}"; do
+    listed=$(rt "$k" list -q 2>/dev/null | grep -c '^l' || true)
+    [ "$listed" = "$LIST_N" ] || echo "note: ${names[$k]} lists $listed of $LIST_N" >&2
+    for ((i = 0; i < LIST_N; i++)); do
+        rt "$k" delete -f "l$i" >/dev/null 2>&1 || true
+    done
+done
+
+# ---- the table -----------------------------------------------------------------
+# stats FILE COLUMN SCALE DECIMALS -> "median min max" of the successful calls
+stats() {
+    [ -s "$1" ] || return 0
+    awk -v c="$2" 'NF < 4 || $4 == 0 { print $c }' "$1" | sort -g |
+        awk -v s="$3" -v d="$4" '{ a[NR] = $1 / s }
+            END { if (NR == 0) exit
+                  m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+                  f = "%." d "f"; printf(f " " f " " f "\n", m, a[1], a[NR]) }'
+}
+failures() { [ -s "$1" ] && awk 'NF >= 4 && $4 != 0' "$1" | wc -l || echo 0; }
+
+cell() { # "median min max" -> "median (min-max)"
+    [ -n "$1" ] && set -- $1 && echo "$1 ($2-$3)" || echo "n/a"
+}
+
+ratio() { # medians a b
+    [ -n "$1" ] && [ -n "$2" ] && awk -v a="${1%% *}" -v b="${2%% *}" \
+        'BEGIN { if (b > 0) printf("%.2f", a / b); else print "n/a" }' || echo "n/a"
+}
+
+row() { # label file column scale decimals
+    local label=$1 out=() s
+    declare -A med
+    for n in ocirun crun runc; do
+        s=$(stats "$work/$2.$n" "$3" "$4" "$5")
+        med[$n]=$s
+        out+=("$(cell "$s")")
+    done
+    printf '| %s | %s | %s | %s | %s |\n' "$label" "${out[0]}" "${out[1]}" "${out[2]}" \
+        "$(ratio "${med[ocirun]}" "${med[crun]}")"
+}
+
+version() { "$1" --version 2>/dev/null | head -1; }
+{
+    echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
+    for k in "${!names[@]}"; do echo "${names[$k]}: ${bins[$k]} — $(version "${bins[$k]}")"; done
+    echo "Load average (1/5/15 min): $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after"
+    echo "Runs: $RUNS per runtime (run, create/start/delete), $STRACE_RUNS under strace, list with $LIST_N containers x $LIST_REPS"
+    echo
+    echo "Medians, (min-max) in brackets; ratio = ocirun median / crun median."
+    echo
+    echo "| metric | ocirun | crun | runc | ocirun/crun |"
+    echo "|---|---|---|---|---|"
+    row "run /bin/true (ms)" run 1 1000000 2
+    row "create (ms)" create 1 1000000 2
+    row "start (ms)" start 1 1000000 2
+    row "delete (ms)" delete 1 1000000 2
+    row "peak RSS of run (MiB)" run 2 1024 1
+    row "minor page faults per run" run 3 1 0
+    row "syscalls per run (strace -f -c)" syscalls 1 1 0
+    row "list, $LIST_N containers (ms)" list 1 1000000 2
+    echo
+    for n in ocirun crun runc; do
+        f=0
+        for m in run create start delete list; do
+            f=$((f + $(failures "$work/$m.$n")))
+        done
+        [ "$f" = 0 ] || echo "note: $n: $f failed calls (not in the figures)"
+    done
+} | tee ${OUT:+"$OUT"}
