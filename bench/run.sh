@@ -66,8 +66,9 @@ cleanup() {
     for k in "${!names[@]}"; do
         local root="$work/root-${names[$k]}"
         [ -d "$root" ] || continue
-        for id in $(ls "$root" 2>/dev/null); do
-            "${bins[$k]}" --root "$root" delete -f "$id" >/dev/null 2>&1 || true
+        for dir in "$root"/*/; do
+            [ -d "$dir" ] || continue
+            "${bins[$k]}" --root "$root" delete -f "$(basename "$dir")" >/dev/null 2>&1 || true
         done
     done
     umount -l "$work" 2>/dev/null || true
@@ -186,7 +187,13 @@ stats() {
 failures() { [ -s "$1" ] && awk 'NF >= 4 && $4 != 0' "$1" | wc -l || echo 0; }
 
 cell() { # "median min max" -> "median (min-max)"
-    [ -n "$1" ] && set -- $1 && echo "$1 ($2-$3)" || echo "n/a"
+    local med lo hi
+    if [ -z "$1" ]; then
+        echo "n/a"
+        return
+    fi
+    read -r med lo hi <<<"$1"
+    echo "$med ($lo-$hi)"
 }
 
 ratio() { # medians a b
@@ -208,7 +215,7 @@ row() { # label file column scale decimals
 
 version() { "$1" --version 2>/dev/null | head -1; }
 {
-    echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
+    echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), kernel $(uname -r), $(sed -n 's/^PRETTY_NAME="\(.*\)"/\1/p' /etc/os-release)"
     for k in "${!names[@]}"; do echo "${names[$k]}: ${bins[$k]} — $(version "${bins[$k]}")"; done
     echo "Load average (1/5/15 min): $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after"
     echo "Runs: $RUNS per runtime (run, create/start/delete), $STRACE_RUNS under strace, list with $LIST_N containers x $LIST_REPS"

@@ -9,6 +9,8 @@
 #include "container.h"
 #include "options.h"
 #include "signals.h"
+#include "state.h"
+#include "util.h"
 
 static const struct cli_flag flags[] = {
     {"all", 'a', NULL, "send the specified signal to all processes inside the container"},
@@ -46,8 +48,16 @@ int cmd_kill(struct global_options *g, int argc, char **argv, struct ocirun_erro
     id = cli_args(&p)[0];
     if (cli_validate_id(id, err) < 0)
         return -1;
-    if (cli_nargs(&p) == 2 && signal_parse(cli_args(&p)[1], &sig, err) < 0)
+    /* runc looks the container up before the signal: an unknown id wins. */
+    if (cli_nargs(&p) == 2 && signal_parse(cli_args(&p)[1], &sig, err) < 0) {
+        cleanup_container struct container *c = NULL;
+        struct ocirun_error lerr = {0};
+        if (container_load(g->root, id, false, &c, &lerr) < 0) {
+            error_take(err, lerr.errnum, steal_ptr(&lerr.msg));
+            return -1;
+        }
         return -1;
+    }
     if (container_kill(g->root, id, sig, all, err) < 0)
         return -1;
     return 0;

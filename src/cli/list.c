@@ -57,12 +57,20 @@ static char *dir_owner(const char *root, const char *id)
     struct passwd *pw;
     struct stat st;
 
+    /* One lookup for the usual case of a single owner: list of 200
+     * containers must not read the passwd database 200 times. */
+    static uid_t cached_uid = (uid_t)-1;
+    static char *cached_name;
+
     if (stat(path, &st) < 0)
         return xstrdup("");
-    pw = getpwuid(st.st_uid);
-    if (pw != NULL)
-        return xstrdup(pw->pw_name);
-    return xasprintf("#%u", (unsigned)st.st_uid);
+    if (cached_name == NULL || cached_uid != st.st_uid) {
+        free(cached_name);
+        pw = getpwuid(st.st_uid);
+        cached_name = pw ? xstrdup(pw->pw_name) : xasprintf("#%u", (unsigned)st.st_uid);
+        cached_uid = st.st_uid;
+    }
+    return xstrdup(cached_name);
 }
 
 static void print_table(struct row *rows, size_t n)

@@ -184,7 +184,14 @@ int cmd_ps(struct global_options *g, int argc, char **argv, struct ocirun_error 
             printf("%s%d", i ? "," : "[", (int)pids[i]);
         puts(n ? "]" : "null");
     } else if (strcmp(format, "table") == 0) {
-        if (print_table(cli_args(&p) + 1, cli_nargs(&p) - 1, pids, n, err) < 0)
+        char **ps_args = cli_args(&p) + 1;
+        int ps_nargs = cli_nargs(&p) - 1;
+        /* `ps ID -- -o pid` works too: the separator is not for ps. */
+        if (ps_nargs > 0 && strcmp(ps_args[0], "--") == 0) {
+            ps_args++;
+            ps_nargs--;
+        }
+        if (print_table(ps_args, ps_nargs, pids, n, err) < 0)
             return -1;
     } else {
         return error_plain(err, EINVAL, "invalid format option");

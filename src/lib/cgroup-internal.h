@@ -75,12 +75,12 @@ int cgroup_record_decode(struct cgroup *cg, const char *recorded, struct ocirun_
 
 /* ---- cgroup-resources.c: what can be applied, value conversions ---- */
 
-/* Refuses every field of linux.resources this host/mode cannot apply,
- * naming the field. available: the controllers usable for the container
- * (space separated, as in cgroup.controllers), or NULL for v1, where each
- * controller is checked by hierarchy. */
-int cgroup_resources_check(const struct oci_resources *r, enum cgroup_mode mode,
-                           const struct cgroup *cg, struct ocirun_error *err);
+/* Refuses every field of linux.resources that cannot be applied, naming
+ * it: unsupported fields, controllers the host lacks (v1: no hierarchy; v2:
+ * not in cgroup.controllers), bad device rules. cg NULL means the
+ * "disabled" manager: only device rules are accepted. */
+int cgroup_resources_check(const struct oci_resources *r, const struct cgroup *cg,
+                           struct ocirun_error *err);
 
 bool cgroup_has_controller(const struct cgroup *cg, const char *controller);
 

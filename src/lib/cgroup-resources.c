@@ -150,10 +150,9 @@ static bool block_io_set(const struct oci_block_io *b)
            b->throttle_read_iops_device_len || b->throttle_write_iops_device_len;
 }
 
-int cgroup_resources_check(const struct oci_resources *r, enum cgroup_mode mode,
-                           const struct cgroup *cg, struct ocirun_error *err)
+int cgroup_resources_check(const struct oci_resources *r, const struct cgroup *cg,
+                           struct ocirun_error *err)
 {
-    (void)mode;
     if (r == NULL)
         return 0;
     if (r->block_io && block_io_set(r->block_io))

@@ -9,7 +9,11 @@
  * relative to each hierarchy's root; a relative one to the caller's own
  * cgroup in that hierarchy (on a unified host, to the parent of the
  * caller's cgroup, which cannot hold processes and children with
- * controllers at once); no cgroupsPath means the relative path "<id>". */
+ * controllers at once). With no cgroupsPath runc uses the relative path
+ * "<id>"; ocirun uses the absolute "/<id>" instead (as crun does), so a
+ * container never lands inside whatever cgroup the caller was put in by
+ * its own supervisor (on this project's machines that cgroup belongs to
+ * the machine and must not be touched). */
 #include "config.h"
 
 #include <dirent.h>
@@ -167,7 +171,8 @@ static int resolve_paths(struct cgroup *cg, const char *id, const char *cgroups_
                          struct ocirun_error *err)
 {
     cleanup_free char *own_text = NULL;
-    const char *inner = cgroups_path && cgroups_path[0] ? cgroups_path : id;
+    cleanup_free char *fallback = xasprintf("/%s", id);
+    const char *inner = cgroups_path && cgroups_path[0] ? cgroups_path : fallback;
 
     if (is_systemd_form(inner))
         return error_make(err, 0,
@@ -329,7 +334,7 @@ int cgroup_create(const char *manager, const char *id, const char *cgroups_path,
     if (check_manager(manager, &disabled, err) < 0)
         return -1;
     if (disabled) {
-        if (cgroup_resources_check(resources, CGROUP_MODE_UNIFIED, NULL, err) < 0)
+        if (cgroup_resources_check(resources, NULL, err) < 0)
             return -1;
         *out = cgroup_new(true);
         return 0;
@@ -337,7 +342,7 @@ int cgroup_create(const char *manager, const char *id, const char *cgroups_path,
     if (cgroup_new_fs(&cg, err) < 0)
         return -1;
     if (resolve_paths(cg, id, cgroups_path, err) < 0 ||
-        cgroup_resources_check(resources, cg->mode, cg, err) < 0) {
+        cgroup_resources_check(resources, cg, err) < 0) {
         cgroup_free(cg);
         return -1;
     }

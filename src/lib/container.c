@@ -63,7 +63,7 @@ static int check_terminal_request(struct create_ctx *ctx, bool detached, struct 
         return error_make(err, 0,
                           "cannot allocate tty if ocirun will detach without setting "
                           "console socket");
-    if (!terminal && ctx->req->console_socket != NULL)
+    if ((!detached || !terminal) && ctx->req->console_socket != NULL)
         return error_make(err, 0,
                           "cannot use console socket if ocirun will not detach or "
                           "allocate tty");
@@ -190,14 +190,21 @@ static int clone_init(struct create_ctx *ctx, struct ocirun_error *err)
     pid_t pid;
 
     rootfs_context_fill(ctx, &ictx.rootfs);
-    if (namespaces_parent_enter_pidns(&ctx->ns, err) < 0)
+    /* Idmapped mounts inside a new user namespace need source trees opened
+     * with host privileges, before the clone. */
+    if (rootfs_open_mount_sources(&ictx.rootfs, err) < 0)
         return -1;
+    if (namespaces_parent_enter_pidns(&ctx->ns, err) < 0) {
+        rootfs_close_mount_sources(&ictx.rootfs);
+        return -1;
+    }
     pid =
         spawn_clone(ctx->ns.clone_flags, cgroup_clone_fd(ctx->cg), &ctx->pidfd, &into_cgroup, err);
     if (pid == 0) {
         close(ctx->sock[0]);
         init_main(&ictx);
     }
+    rootfs_close_mount_sources(&ictx.rootfs);
     if (namespaces_parent_leave_pidns(&ctx->ns, err) < 0 && pid < 0)
         return -1;
     close(ctx->sock[1]);
@@ -345,9 +352,9 @@ static int spawn_container(struct create_ctx *ctx, struct ocirun_error *err)
     if (serve_init(ctx, err) < 0)
         return -1;
     state_fill_created(ctx);
-    if (container_save(ctx->c, err) < 0)
+    if (container_save(ctx->c, err) < 0 || write_pid_file(ctx->req->pid_file, ctx->pid, err) < 0)
         return -1;
-    return write_pid_file(ctx->req->pid_file, ctx->pid, err);
+    return spawn_send(ctx->sock[0], SPAWN_MSG_COMMIT, 0, err);
 }
 
 char *container_state_dir(const char *root, const char *id)

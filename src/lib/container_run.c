@@ -35,12 +35,16 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Waits for the init's byte on exec.fifo, checking it is still alive so a
- * dead init does not leave us waiting. */
+/* Waits for the init's byte on exec.fifo, then for EOF: the init keeps its
+ * write end open until execve closes it, so returning means the workload
+ * runs (or the init died). Checks the init is alive so a dead init does not
+ * leave us waiting. The deadline applies to the byte only: after it, only
+ * startContainer hooks (with their own timeouts) stand before execve. */
 static int read_fifo(struct container *c, int fd, struct ocirun_error *err)
 {
     int64_t deadline = now_ms() + SPAWN_TIMEOUT_MS;
     struct pollfd p = {.fd = fd, .events = POLLIN};
+    bool released = false;
     char byte;
 
     for (;;) {
@@ -50,15 +54,18 @@ static int read_fifo(struct container *c, int fd, struct ocirun_error *err)
         if (n > 0) {
             ssize_t r = read(fd, &byte, 1);
             if (r == 1)
-                return 0;
+                released = true;
             if (r < 0 && errno != EAGAIN && errno != EINTR)
                 return error_make(err, errno, "read exec.fifo");
             if (r == 0 && (p.revents & POLLHUP))
-                return error_make(err, EPIPE, "the container init closed exec.fifo");
+                return released ? 0
+                                : error_make(err, EPIPE, "the container init closed exec.fifo");
         }
         if (!container_init_alive(c))
-            return error_make(err, ESRCH, "the container init exited before it could start");
-        if (now_ms() > deadline)
+            return released ? 0
+                            : error_make(err, ESRCH,
+                                         "the container init exited before it could start");
+        if (!released && now_ms() > deadline)
             return error_make(err, ETIMEDOUT, "waiting for the container init on exec.fifo");
     }
 }
@@ -287,7 +294,6 @@ static int run_foreground(struct create_ctx *ctx, struct ocirun_error *err)
     struct ocirun_error late = {0};
     int code;
 
-    forward_signals_to(ctx->pid, ctx->pty_master >= 0);
     /* Unlock: state, kill and exec must work while we wait. */
     container_free(ctx->c);
     ctx->c = NULL;
@@ -328,8 +334,12 @@ int container_run(const struct create_request *req, struct ocirun_error *err)
         create_ctx_release(&ctx);
         return -1;
     }
+    /* From here on a signal to us is meant for the container. */
+    if (!req->detach)
+        forward_signals_to(ctx.pid, ctx.pty_master >= 0);
     if (open_notify(ctx.c, &ctx.notify_fd, err) < 0 || start_created(ctx.c, ctx.config, err) < 0 ||
         (req->detach && wait_notify(ctx.c, ctx.notify_fd, err) < 0)) {
+        forward_pid = 0;
         take_init_error(&ctx, err);
         create_ctx_abort(&ctx);
         create_ctx_release(&ctx);

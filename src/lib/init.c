@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -191,11 +194,13 @@ static int init_setup(struct init_ctx *ctx, char **exe, char ***env, struct ocir
 
 /* Opening exec.fifo for writing blocks until `start` opens it for reading.
  * It is reopened through our own O_PATH fd, in the /proc/self/fd held since
- * before pivot_root. */
+ * before pivot_root. The write end stays open (close-on-exec) on purpose:
+ * `start` reads until EOF, which comes when execve succeeds or we die, so
+ * poststart hooks run after the workload is executing (runtime.md). */
 static int wait_for_start(struct init_ctx *ctx, struct ocirun_error *err)
 {
     char name[16];
-    cleanup_close int fd = -1;
+    int fd = -1;
 
     snprintf(name, sizeof(name), "%d", ctx->fifo_fd);
     do
@@ -218,6 +223,49 @@ __attribute__((noreturn)) static void late_failure(struct init_ctx *ctx, struct 
     _exit(127);
 }
 
+/* Until execve the init is an ocirun process that is pid 1 of its pid
+ * namespace: the kernel drops signals it has no handler for, so `kill ID`
+ * (SIGTERM) on a created container would do nothing. runc's init dies on
+ * them; so does ours. execve resets these handlers for the workload. */
+static void exit_on_signal(int sig)
+{
+    _exit(128 + sig);
+}
+
+static void init_exit_on_signals(void)
+{
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE};
+    struct sigaction sa = {.sa_handler = exit_on_signal};
+
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+        sigaction(sigs[i], &sa, NULL);
+}
+
+/* The caller's other fds must not stay open in a created container until
+ * start (a caller reading a pipe to EOF would hang). Every fd ocirun opens
+ * itself is close-on-exec, so what is not is the caller's: close those,
+ * except stdio and the preserved fds. */
+static void init_close_inherited_fds(struct init_ctx *ctx)
+{
+    int first = 3 + ctx->req->preserve_fds;
+    DIR *dir = opendir("/proc/self/fd");
+    struct dirent *de;
+
+    if (dir == NULL)
+        return;
+    while ((de = readdir(dir)) != NULL) {
+        int fd = atoi(de->d_name);
+        int flags;
+        if (fd < first || fd == dirfd(dir))
+            continue;
+        flags = fcntl(fd, F_GETFD);
+        if (flags >= 0 && !(flags & FD_CLOEXEC))
+            close(fd);
+    }
+    closedir(dir);
+}
+
 void init_main(struct init_ctx *ctx)
 {
     struct ocirun_error err = {0};
@@ -229,11 +277,17 @@ void init_main(struct init_ctx *ctx)
     if (ctx->container->lockfd >= 0)
         close(ctx->container->lockfd);
     ctx->container->lockfd = -1;
+    init_close_inherited_fds(ctx);
+    init_exit_on_signals();
     if (init_setup(ctx, &exe, &env, &err) < 0) {
         spawn_send_error(ctx->sock, &err);
         _exit(1);
     }
-    if (spawn_send(ctx->sock, SPAWN_MSG_READY, 0, &err) < 0)
+    /* A create killed before it saved the state must not leave us blocked
+     * on exec.fifo forever with no state pointing at us: its death is EOF
+     * here, instead of COMMIT. */
+    if (spawn_send(ctx->sock, SPAWN_MSG_READY, 0, &err) < 0 ||
+        spawn_expect(ctx->sock, SPAWN_MSG_COMMIT, NULL, &err) < 0)
         _exit(1);
     if (wait_for_start(ctx, &err) < 0)
         late_failure(ctx, &err);

@@ -33,6 +33,7 @@ enum spawn_msg_type {
     SPAWN_MSG_PTY_MASTER,
     SPAWN_MSG_READY,
     SPAWN_MSG_ERROR,
+    SPAWN_MSG_COMMIT, /* parent: state and pid file written, create is done */
 };
 
 #define SPAWN_MSG_TEXT 2048

@@ -33,7 +33,12 @@ int container_state_create(const char *root, const char *id, struct container **
                            struct ocirun_error *err);
 
 /* Loads <root>/<id>/state.json; error "container does not exist" (runc's
- * wording) when missing. With lock=true takes the exclusive flock first. */
+ * wording, errnum ENOENT) when missing, also while a create has made the
+ * directory but not saved the state yet. With lock=true takes the exclusive
+ * flock first (waiting for a concurrent command on the id); readers that
+ * only print pass false: state.json is always replaced atomically.
+ * The flock belongs to the open file: a process forked while holding it
+ * (the container init) holds it too until it closes lockfd or execs. */
 int container_load(const char *root, const char *id, bool lock, struct container **out,
                    struct ocirun_error *err);
 
@@ -55,7 +60,8 @@ const char *container_status(struct container *c);
 bool container_init_alive(struct container *c);
 
 /* The state JSON as `ocirun state` prints it and hooks receive it on stdin
- * (status filled in live, private fields dropped). Caller frees. */
+ * (status filled in live, private fields dropped; pid 0 when the status is
+ * "stopped", as runc prints it). Caller frees. */
 char *container_state_json(struct container *c, const char *status, struct ocirun_error *err);
 
 /* Removes <root>/<id> and everything in it. */

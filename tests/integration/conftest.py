@@ -242,9 +242,11 @@ def leak_guard(tmp_path, test_prefix):
     found = _settled_leaks(before, scope)
     if found:
         remaining = leaks.cleanup(found, scope)
-        msg = "the test leaked (now cleaned up):\n" + found.describe()
         if remaining:
-            msg += "\nnot cleaned:\n  " + "\n  ".join(remaining)
+            msg = ("the test leaked:\n" + found.describe() + "\nnot cleaned up:\n  "
+                   + "\n  ".join(remaining))
+        else:
+            msg = "the test leaked (now cleaned up):\n" + found.describe()
         pytest.fail(msg, pytrace=False)
 
 

@@ -405,8 +405,10 @@ def test_v2_placement(need_v2, ocirun, tmp_root, bundle, unique_id, cg_path):
 
 
 def test_v2_relative_path_and_default(need_v2, ocirun, tmp_root, bundle, unique_id, cg_path):
-    """runc 1.1.5 on a unified host: a relative cgroupsPath (and the default,
-    "<id>") is relative to the PARENT of the caller's cgroup."""
+    """runc 1.1.5 on a unified host: a relative cgroupsPath is relative to the
+    PARENT of the caller's cgroup. Without cgroupsPath ocirun uses "/<id>"
+    (crun's choice; runc's relative "<id>" would land in the caller's own
+    supervisor's cgroup)."""
     prelude = (f"mkdir -p /sys/fs/cgroup{cg_path}/runner && "
                f"echo $$ > /sys/fs/cgroup{cg_path}/runner/cgroup.procs || exit 98\n")
     try:
@@ -421,7 +423,7 @@ def test_v2_relative_path_and_default(need_v2, ocirun, tmp_root, bundle, unique_
         r = run_v2(ocirun, tmp_root, "run", "--bundle", bundle.path, unique_id + "-d",
                    prelude=prelude)
         assert r.returncode == 0, r.stderr
-        assert f"0::{cg_path}/{unique_id}-d" in r.stdout.splitlines(), r.stdout
+        assert f"0::/{unique_id}-d" in r.stdout.splitlines(), r.stdout
     finally:
         for d in (cg_path + "/runner", cg_path):
             for _ in range(100):

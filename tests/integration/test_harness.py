@@ -369,6 +369,29 @@ def test_leak_guard_detects_and_kills_a_process(tmp_path, test_prefix):
         child.wait()
 
 
+def test_leak_guard_strict_reports_but_never_kills_foreign_ocirun(tmp_path, test_prefix):
+    """Strict mode notices any new process named ocirun, but one that cannot
+    be tied to the test (another user's runtime) is only reported."""
+    elsewhere = tempfile.mkdtemp(prefix="ocirun-leakguard-")
+    fake = os.path.join(elsewhere, "ocirun")
+    shutil.copy2(shutil.which("sleep"), fake)
+    scope = _scope(tmp_path, test_prefix, strict=True)
+    before = leaks.snapshot(scope)
+    child = subprocess.Popen([fake, "60"], cwd="/")
+    try:
+        found = leaks.find_leaks(before, leaks.snapshot(scope), scope)
+        assert child.pid in found.pids
+        remaining = leaks.cleanup(found, scope)
+        assert any(f"process {child.pid}" in r and "not killed" in r for r in remaining)
+        assert child.poll() is None
+        relaxed = _scope(tmp_path, test_prefix)
+        assert child.pid not in leaks.find_leaks(before, leaks.snapshot(relaxed), relaxed).pids
+    finally:
+        child.kill()
+        child.wait()
+        shutil.rmtree(elsewhere)
+
+
 @pytest.mark.root
 def test_leak_guard_detects_and_removes_a_cgroup(tmp_path, test_prefix):
     roots = [r for r in leaks.cgroup_roots() if os.access(r, os.W_OK)]

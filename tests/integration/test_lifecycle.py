@@ -668,6 +668,16 @@ def test_console_socket_without_terminal(run_ocirun, bundle, unique_id, test_dir
     assert_nothing_left(tmp_root)
 
 
+def test_console_socket_in_the_foreground(run_ocirun, bundle, unique_id, test_dir, tmp_root):
+    # runc: "cannot use console socket if runc will not detach or allocate tty"
+    bundle.config["process"]["terminal"] = True
+    bundle.write()
+    r = run_ocirun("run", "--bundle", bundle.path, "--console-socket", test_dir / "s",
+                   unique_id)
+    assert_one_line_error(r, "cannot use console socket")
+    assert_nothing_left(tmp_root)
+
+
 def test_terminal_detached_needs_console_socket(run_ocirun, bundle, unique_id, tmp_root):
     bundle.config["process"]["terminal"] = True
     bundle.write()
@@ -755,3 +765,67 @@ def test_seccomp_notify_is_refused(run_ocirun, bundle, unique_id, tmp_root):
     r = run_ocirun("run", "--bundle", bundle.path, unique_id)
     assert_one_line_error(r, "SCMP_ACT_NOTIFY")
     assert_nothing_left(tmp_root)
+
+
+def test_foreground_run_with_a_terminal(ocirun, tmp_root, bundle, unique_id):
+    """process.terminal without --console-socket: ocirun proxies the pty."""
+    bundle.config["process"]["terminal"] = True
+    bundle.set_args(["/bin/sh", "-c", "tty; exit 5"])
+    cmd = f"{ocirun} --root {tmp_root} run --bundle {bundle.path} {unique_id}"
+    r = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True, text=True,
+                       timeout=30, stdin=subprocess.DEVNULL)
+    assert r.returncode == 5, (r.stdout, r.stderr)
+    assert "/dev/pts/0" in r.stdout
+    assert_nothing_left(tmp_root)
+
+
+def test_rootless_single_mapping(bundle, unique_id, traversable_test_dir, ocirun):
+    """An unprivileged caller: its own uid mapped to 0, setgroups denied,
+    no cgroup (--cgroup-manager disabled), state under $XDG_RUNTIME_DIR."""
+    nobody = 65534
+    c = bundle.config
+    c["linux"]["namespaces"].append({"type": "user"})
+    c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": nobody, "size": 1}]
+    c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": nobody, "size": 1}]
+    c["linux"].pop("resources", None)
+    c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/sys/fs/cgroup"]
+    for m in c["mounts"]:
+        if m["destination"] == "/dev/pts":
+            m["options"] = [o for o in m["options"] if not o.startswith("gid=")]
+    bundle.set_args(["/bin/sh", "-c", "cat /proc/self/uid_map /proc/self/setgroups; id -u"])
+    run_dir = traversable_test_dir / "xdg"
+    run_dir.mkdir()
+    for p in [run_dir, bundle.path, bundle.config_path]:
+        os.chown(p, nobody, nobody)
+    r = subprocess.run(["setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups",
+                        str(ocirun), "--cgroup-manager", "disabled", "run", "--bundle",
+                        str(bundle.path), unique_id],
+                       env={"PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": str(run_dir)},
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.split()
+    assert out[:3] == ["0", str(nobody), "1"]
+    assert out[3] == "deny" and out[4] == "0"
+    assert os.listdir(run_dir / "ocirun") == []
+
+
+def test_rootless_multiple_mappings_are_refused(bundle, unique_id, traversable_test_dir,
+                                                ocirun):
+    nobody = 65534
+    c = bundle.config
+    c["linux"]["namespaces"].append({"type": "user"})
+    c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": nobody, "size": 1},
+                                 {"containerID": 1, "hostID": 100000, "size": 1000}]
+    c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": nobody, "size": 1}]
+    c["linux"].pop("resources", None)
+    bundle.write()
+    run_dir = traversable_test_dir / "xdg"
+    run_dir.mkdir()
+    os.chown(run_dir, nobody, nobody)
+    r = subprocess.run(["setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups",
+                        str(ocirun), "--cgroup-manager", "disabled", "run", "--bundle",
+                        str(bundle.path), unique_id],
+                       env={"PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": str(run_dir)},
+                       capture_output=True, text=True, timeout=30)
+    assert_one_line_error(r, "newuidmap")
+    assert os.listdir(run_dir / "ocirun") == []

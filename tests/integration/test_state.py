@@ -52,6 +52,16 @@ def pid_alive(pid):
         return False
 
 
+def start_time(pid):
+    """/proc/PID/stat's start time, or None when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] in ("Z", "X") else int(fields[19])
+
+
 def state_of(run_ocirun, cid):
     r = run_ocirun("state", cid, check=True)
     return json.loads(r.stdout)
@@ -320,6 +330,10 @@ def test_kill_all_and_ps(run_ocirun, tmp_root, bundle, unique_id):
     assert lines[0].split() == ["PID", "COMMAND"]
     assert sorted(int(line.split()[0]) for line in lines[1:]) == sorted(pids)
     assert sorted(line.split()[1] for line in lines[1:]) == ["sh", "sleep", "sleep"]
+    r = run_ocirun("ps", unique_id, "--", "-o", "pid", check=True)
+    assert sorted(int(x) for x in r.stdout.split()[1:]) == sorted(pids)
+    r = run_ocirun("ps", unique_id, "-o", "comm")
+    assert r.returncode == 1 and "couldn't find PID field in ps output" in r.stderr
 
     children = [p for p in pids if p != init]
     run_ocirun("kill", "--all", unique_id, "KILL", check=True)
@@ -420,10 +434,36 @@ def test_200_containers_from_two_parallel_loops(run_ocirun, tmp_root, sleeper, t
     assert not failures, failures[:3]
     items = json.loads(run_ocirun("list", "-f", "json", check=True).stdout)
     assert [i["id"] for i in items] == ids
-    assert all(i["status"] == "created" and i["pid"] > 0 for i in items)
+    bad = [(i["id"], i["status"], i["pid"]) for i in items if i["status"] != "created" or i["pid"] <= 0]
+    assert not bad, bad[:5]
     lines = run_ocirun("list", check=True).stdout.splitlines()
     assert len(lines) == 201
+    inits = {i["pid"]: start_time(i["pid"]) for i in items}
+    assert None not in inits.values()
     in_parallel(["delete"])
     assert not failures, failures[:3]
     assert run_ocirun("list", check=True).stdout == HEADER
-    assert all(not pid_alive(i["pid"]) for i in items)
+    # gone (a pid may have been reused meanwhile: compare start times)
+    left = [pid for pid, start in inits.items() if start_time(pid) == start]
+    assert not left, [(p, open(f"/proc/{p}/cmdline").read(), open(f"/proc/{p}/status").read()[:300]) for p in left[:2]]
+
+
+def test_commands_during_create(run_ocirun, spawn_ocirun, tmp_root, sleeper, unique_id):
+    """While create holds the container's lock (here: in a slow prestart
+    hook), `state`/`list` answer at once and `delete -f` waits for create to
+    finish, then removes the container: nothing is left either way."""
+    sleeper.config["hooks"] = {"prestart": [{"path": "/bin/sleep", "args": ["sleep", "1.5"]}]}
+    sleeper.write()
+    bg = spawn_ocirun("create", "--bundle", sleeper.path, unique_id)
+    assert wait_for(lambda: (tmp_root / unique_id).exists())
+    t0 = time.monotonic()
+    r = run_ocirun("state", unique_id)
+    assert r.returncode == 1 and "container does not exist" in r.stderr
+    assert run_ocirun("list", "-q", check=True).stdout == ""
+    assert time.monotonic() - t0 < 1.0  # readers never wait for the lock
+    r = run_ocirun("delete", "-f", unique_id, timeout=30)
+    assert r.returncode == 0, r.stderr
+    done = bg.wait(timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_root / unique_id).exists()
+    assert run_ocirun("list", "-q", check=True).stdout == ""

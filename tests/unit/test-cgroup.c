@@ -246,7 +246,7 @@ static void check_refused(const struct oci_resources *r, const struct cgroup *cg
 {
     struct ocirun_error err = {0};
 
-    UNIT_CHECK(cgroup_resources_check(r, CGROUP_MODE_HYBRID, cg, &err) < 0, "%s refused", field);
+    UNIT_CHECK(cgroup_resources_check(r, cg, &err) < 0, "%s refused", field);
     UNIT_CHECK_CONTAINS(err.msg, field, "the error names the field");
     error_clear(&err);
 }
@@ -264,13 +264,12 @@ static void test_resources(void)
     struct oci_memory mem = {.limit = 1 << 20, .limit_present = true};
     struct oci_resources r = {.devices = &deny_all, .devices_len = 1, .memory = &mem};
 
-    UNIT_CHECK(cgroup_resources_check(&r, mode, &cg, &err) == 0, "devices + memory.limit accepted");
-    UNIT_CHECK(cgroup_resources_check(&r, mode, NULL, &err) < 0,
-               "disabled manager refuses memory.limit");
+    UNIT_CHECK(cgroup_resources_check(&r, &cg, &err) == 0, "devices + memory.limit accepted");
+    UNIT_CHECK(cgroup_resources_check(&r, NULL, &err) < 0, "disabled manager refuses memory.limit");
     UNIT_CHECK_CONTAINS(err.msg, "disabled", "says why");
     error_clear(&err);
     struct oci_resources devs_only = {.devices = &deny_all, .devices_len = 1};
-    UNIT_CHECK(cgroup_resources_check(&devs_only, mode, NULL, &err) == 0,
+    UNIT_CHECK(cgroup_resources_check(&devs_only, NULL, &err) == 0,
                "disabled manager accepts device rules");
 
     struct oci_pids pids = {.limit = 10, .limit_present = true};
@@ -312,9 +311,15 @@ static void test_resources(void)
     struct oci_resources rd2 = {.devices = &bad2, .devices_len = 1};
     check_refused(&rd2, &cg, "linux.resources.devices[0].access");
 
+    UNIT_CHECK(cgroup_resources_limit_field(&devs_only) == NULL,
+               "device rules alone need no controller (rootless may drop them)");
+    UNIT_CHECK(cgroup_resources_limit_field(&rp) != NULL &&
+                   strcmp(cgroup_resources_limit_field(&rp), "linux.resources.pids.limit") == 0,
+               "pids.limit needs a controller");
+
     struct oci_cpu cpu = {.shares = 512, .shares_present = true, .cpus = "0"};
     struct oci_resources rc = {.cpu = &cpu};
-    UNIT_CHECK(cgroup_resources_check(&rc, mode, &cg, &err) == 0, "cpu.shares and cpus accepted");
+    UNIT_CHECK(cgroup_resources_check(&rc, &cg, &err) == 0, "cpu.shares and cpus accepted");
     error_clear(&err);
     cgroup_hierarchies_free(h, n);
 }

@@ -12,9 +12,9 @@ on the same machine at the same time:
 
 In strict mode (OCIRUN_LEAK_GUARD=strict, set by CI, which has the machine
 to itself) every new host mount, every new ocirun-named process and every
-new cgroup directory counts too.  Cleanup is limited to what is attributed:
-leaked pids are SIGKILLed by pid, leaked cgroups thawed and removed, mounts
-under the test directories lazily unmounted.
+new cgroup directory counts too, but is only reported.  Cleanup is limited
+to what is attributed: leaked pids are SIGKILLed by pid, leaked cgroups
+thawed and removed, mounts under the test directories lazily unmounted.
 """
 
 import ctypes
@@ -32,6 +32,8 @@ PROTECTED_CGROUPS = ["/sys/fs/cgroup/memory/process_api"] + [
     p for p in os.environ.get("OCIRUN_LEAK_GUARD_PROTECT", "").split(":") if p]
 CGROUP_DEPTH = 4
 MNT_DETACH = 2
+# marks a process reason that only strict mode counts (not killed)
+STRICT_ONLY = "[strict, not killed] "
 
 
 @dataclass
@@ -110,7 +112,8 @@ def _pid_reason(pid, scope, ocirun_real):
         if ocirun_real and exe == ocirun_real:
             return "runs the ocirun binary under test"
         if scope.strict and ("memfd:ocirun" in exe or os.path.basename(exe) == "ocirun"):
-            return f"runs {exe}"
+            # may belong to anyone: reported, never killed
+            return STRICT_ONLY + f"runs {exe}"
     root = procs.read_link(f"/proc/{pid}/root")
     if root not in (None, "/") and scope.owns_path(root):
         return f"root is {root}"
@@ -273,7 +276,13 @@ def cleanup(leaks, scope):
     # thaw first: a frozen task never dies from SIGKILL
     for cg in ours:
         _thaw(cg)
-    pids = set(leaks.pids)
+    pids = set()
+    for pid, reason in leaks.pids.items():
+        if reason.startswith(STRICT_ONLY):
+            remaining.append(f"process {pid} ({reason[len(STRICT_ONLY):]}) is not "
+                             "attributable to the test; not killed")
+        else:
+            pids.add(pid)
     for cg in ours:
         pids |= _cgroup_pids(cg)
     pids.discard(os.getpid())
