@@ -10,7 +10,7 @@
 struct create_request {
     const char *root;
     const char *id;
-    const char *bundle;         /* default: cwd */
+    const char *bundle; /* default: cwd */
     const char *pid_file;
     const char *console_socket;
     int preserve_fds;

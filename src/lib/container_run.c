@@ -58,13 +58,12 @@ static int read_fifo(struct container *c, int fd, struct ocirun_error *err)
             if (r < 0 && errno != EAGAIN && errno != EINTR)
                 return error_make(err, errno, "read exec.fifo");
             if (r == 0 && (p.revents & POLLHUP))
-                return released ? 0
-                                : error_make(err, EPIPE, "the container init closed exec.fifo");
+                return released ? 0 : error_make(err, EPIPE, "the container init closed exec.fifo");
         }
         if (!container_init_alive(c))
-            return released ? 0
-                            : error_make(err, ESRCH,
-                                         "the container init exited before it could start");
+            return released
+                       ? 0
+                       : error_make(err, ESRCH, "the container init exited before it could start");
         if (!released && now_ms() > deadline)
             return error_make(err, ETIMEDOUT, "waiting for the container init on exec.fifo");
     }

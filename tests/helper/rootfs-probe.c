@@ -205,5 +205,11 @@ int main(int argc, char **argv)
         if (write(go[1], &c, 1) != 1)
             die("sync with the child", NULL);
     }
-    return wait_status(child);
+    int status = wait_status(child);
+    rootfs_close_mount_sources(&p.ctx);
+    if (p.ctx.rootfs != p.config->root->path)
+        free((char *)p.ctx.rootfs);
+    oci_config_free(p.config);
+    free(bundle);
+    return status;
 }
