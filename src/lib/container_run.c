@@ -336,6 +336,10 @@ int container_run(const struct create_request *req, struct ocirun_error *err)
     /* From here on a signal to us is meant for the container. */
     if (!req->detach)
         forward_signals_to(ctx.pid, ctx.pty_master >= 0);
+    /* Our tty's size, before the workload first asks for it (unless the
+     * config set one). */
+    if (!req->detach && ctx.pty_master >= 0 && ctx.config->process->console_size == NULL)
+        terminal_inherit_size(ctx.pty_master);
     if (open_notify(ctx.c, &ctx.notify_fd, err) < 0 || start_created(ctx.c, ctx.config, err) < 0 ||
         (req->detach && wait_notify(ctx.c, ctx.notify_fd, err) < 0)) {
         forward_pid = 0;
