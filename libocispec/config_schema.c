@@ -395,7 +395,7 @@ static const struct oci_field resources_fields[] = {
     F_MAP_STR("unified", unified),
 };
 #undef S
-static const struct oci_type resources_type =
+const struct oci_type oci_resources_type =
     OCI_TYPE(struct oci_resources, "resources", resources_fields);
 
 /* ---- linux: intelRdt, seccomp, personality, memoryPolicy -------------------- */
@@ -471,7 +471,7 @@ static const struct oci_field linux_fields[] = {
     F_ARR_OBJ("uidMappings", uid_mappings, id_mapping_type),
     F_ARR_OBJ("gidMappings", gid_mappings, id_mapping_type),
     F_MAP_STR("sysctl", sysctl),
-    F_OBJ("resources", resources, resources_type),
+    F_OBJ("resources", resources, oci_resources_type),
     F_STR("cgroupsPath", cgroups_path),
     F_ARR_OBJ("namespaces", namespaces, namespace_type),
     F_ARR_OBJ("devices", devices, device_type),

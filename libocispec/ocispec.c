@@ -157,6 +157,23 @@ void oci_process_free(struct oci_process *p)
     oci_free_object(&oci_process_type, p);
 }
 
+/* ---- resources ------------------------------------------------------- */
+
+int oci_resources_parse_file(const char *path, struct oci_resources **out, char **err)
+{
+    return parse_file(&oci_resources_type, path, (void **)out, err);
+}
+
+int oci_resources_parse_data(const char *data, size_t len, struct oci_resources **out, char **err)
+{
+    return oci_parse_document(&oci_resources_type, data, len, (void **)out, err);
+}
+
+void oci_resources_free(struct oci_resources *r)
+{
+    oci_free_object(&oci_resources_type, r);
+}
+
 /* ---- state ----------------------------------------------------------- */
 
 int oci_state_parse_data(const char *data, size_t len, struct oci_state **out, char **err)

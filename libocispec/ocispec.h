@@ -36,6 +36,11 @@ int oci_process_parse_data(const char *data, size_t len, struct oci_process **ou
 int oci_process_generate(const struct oci_process *p, char **json, size_t *len, char **err);
 void oci_process_free(struct oci_process *p);
 
+/* A lone `linux.resources` object, as `update -r FILE` takes it. */
+int oci_resources_parse_file(const char *path, struct oci_resources **out, char **err);
+int oci_resources_parse_data(const char *data, size_t len, struct oci_resources **out, char **err);
+void oci_resources_free(struct oci_resources *r);
+
 /* state.json (runtime.md "State") */
 int oci_state_parse_data(const char *data, size_t len, struct oci_state **out, char **err);
 int oci_state_generate(const struct oci_state *s, char **json, size_t *len, char **err);

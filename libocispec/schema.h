@@ -83,6 +83,7 @@ int oci_generate_document(const struct oci_type *type, const void *obj, const ch
 /* The tables. */
 extern const struct oci_type oci_config_type;
 extern const struct oci_type oci_process_type;
+extern const struct oci_type oci_resources_type;
 extern const struct oci_type oci_state_type;
 extern const struct oci_type oci_features_type;
 

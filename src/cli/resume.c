@@ -1,19 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* `ocirun resume`: not implemented yet. The flags are runc's, so --help
- * already shows the interface the real implementation will keep. */
+/* `ocirun resume ID`: thaws the container's cgroup (container_update.c). */
 #include "config.h"
 
 #include "cli.h"
+#include "container_update.h"
 #include "options.h"
 
 static const struct cli_command command = {
     .name = "resume",
     .args = "<container-id>",
     .summary = "resumes all processes that have been previously paused",
+    .description = "Thaws the container's cgroup and waits until the kernel reports it\n"
+                   "   thawed. A container that is not paused fails with \"container not paused\".",
 };
 
 int cmd_resume(struct global_options *g, int argc, char **argv, struct ocirun_error *err)
 {
-    (void)g;
-    return cli_not_implemented(&command, argc, argv, err);
+    struct cli_parser p;
+    const char *value, *id;
+    int opt, r;
+
+    cli_parser_init(&p, &command, argc, argv);
+    while ((r = cli_next(&p, &opt, &value, err)) > 0)
+        ;
+    if (r < 0)
+        return r;
+    if (p.help_shown)
+        return 0;
+    if (cli_container_id(&p, &id, err) < 0 || container_resume(g->root, id, err) < 0)
+        return -1;
+    return 0;
 }

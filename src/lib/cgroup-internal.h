@@ -122,6 +122,14 @@ int ebpf_devices_attach(int dirfd, const struct oci_device_cgroup *rules, size_t
 /* ---- shared small helpers (cgroup.c) ---- */
 int cgroup_write(const char *dir, const char *file, const char *value, struct ocirun_error *err);
 int cgroup_read(const char *dir, const char *file, char **out, struct ocirun_error *err);
+/* The hierarchy that lists the processes (ctrl "pids") or holds the
+ * freezer state (ctrl "freezer"): that v1 controller's, else the unified
+ * one, else any; NULL when the container has none. */
+const struct cgroup_hierarchy *cgroup_main_hierarchy(const struct cgroup *cg, const char *ctrl);
+/* The container's directory in the v1 hierarchy with this controller. */
+const char *cgroup_v1_dir(const struct cgroup *cg, const char *controller);
+/* The container's directory in the unified hierarchy, or NULL. */
+const char *cgroup_v2_dir(const struct cgroup *cg);
 /* SIGKILLs every pid listed in dir and its sub-cgroups until none is left
  * (bounded: about 2 s). */
 int cgroup_kill_listed(const char *dir, struct ocirun_error *err);

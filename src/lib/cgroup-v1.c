@@ -13,7 +13,7 @@
 #include "cgroup-internal.h"
 #include "util.h"
 
-static const char *dir_of(const struct cgroup *cg, const char *controller)
+const char *cgroup_v1_dir(const struct cgroup *cg, const char *controller)
 {
     for (size_t i = 0; i < cg->n; i++) {
         const struct cgroup_hierarchy *h = &cg->h[i];
@@ -93,7 +93,7 @@ static int write_devices(const char *dir, const struct oci_device_cgroup *rules,
 static int apply_devices(const struct cgroup *cg, const struct oci_resources *r,
                          struct ocirun_error *err)
 {
-    const char *dir = dir_of(cg, "devices");
+    const char *dir = cgroup_v1_dir(cg, "devices");
 
     if (r->devices_len == 0)
         return 0;
@@ -113,10 +113,20 @@ static int write_i64(const char *dir, const char *file, int64_t v, struct ocirun
     return cgroup_write(dir, file, buf, err);
 }
 
+/* memory.limit_in_bytes now; "unlimited" (a huge number) when unreadable. */
+static uint64_t current_limit(const char *dir)
+{
+    cleanup_free char *text = NULL;
+
+    if (cgroup_read(dir, "memory.limit_in_bytes", &text, NULL) < 0)
+        return UINT64_MAX;
+    return strtoull(text, NULL, 10);
+}
+
 static int apply_memory(const struct cgroup *cg, const struct oci_memory *m,
                         struct ocirun_error *err)
 {
-    const char *dir = dir_of(cg, "memory");
+    const char *dir = cgroup_v1_dir(cg, "memory");
     int64_t swap = m->swap_present ? m->swap : 0;
 
     if (dir == NULL)
@@ -130,9 +140,14 @@ static int apply_memory(const struct cgroup *cg, const struct oci_memory *m,
                               "linux.resources.memory.swap: swap accounting is not "
                               "enabled on this kernel");
     }
-    /* memsw must stay >= limit at every step */
-    if (swap == -1 && write_i64(dir, "memory.memsw.limit_in_bytes", -1, err) < 0)
-        return -1;
+    /* memsw must stay >= limit at every step: raise memsw first when it
+     * goes up past the current limit (an update), else lower the limit
+     * first (as runc orders the two writes) */
+    if (swap == -1 || (swap > 0 && m->limit_present && current_limit(dir) < (uint64_t)swap)) {
+        if (write_i64(dir, "memory.memsw.limit_in_bytes", swap, err) < 0)
+            return -1;
+        swap = 0;
+    }
     if (m->limit_present && write_i64(dir, "memory.limit_in_bytes", m->limit, err) < 0)
         return -1;
     if (swap > 0 && write_i64(dir, "memory.memsw.limit_in_bytes", swap, err) < 0)
@@ -145,7 +160,7 @@ static int apply_memory(const struct cgroup *cg, const struct oci_memory *m,
 
 static int apply_cpu(const struct cgroup *cg, const struct oci_cpu *c, struct ocirun_error *err)
 {
-    const char *cpu = dir_of(cg, "cpu"), *cpuset = dir_of(cg, "cpuset");
+    const char *cpu = cgroup_v1_dir(cg, "cpu"), *cpuset = cgroup_v1_dir(cg, "cpuset");
 
     if ((c->shares_present || c->period_present || c->quota_present) && cpu == NULL)
         return error_make(err, 0, "no cpu cgroup for the container");
@@ -175,7 +190,7 @@ int cgroup_v1_apply(struct cgroup *cg, const struct oci_resources *r, struct oci
     if (r->cpu && apply_cpu(cg, r->cpu, err) < 0)
         return error_wrap(err, "linux.resources.cpu");
     if (r->pids && r->pids->limit_present && r->pids->limit != 0) {
-        const char *dir = dir_of(cg, "pids");
+        const char *dir = cgroup_v1_dir(cg, "pids");
         char buf[32];
         if (dir == NULL)
             return error_make(err, 0, "linux.resources.pids: no pids cgroup for the container");

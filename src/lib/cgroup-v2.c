@@ -16,6 +16,14 @@
 #include "cgroup-internal.h"
 #include "util.h"
 
+const char *cgroup_v2_dir(const struct cgroup *cg)
+{
+    for (size_t i = 0; i < cg->n; i++)
+        if (cg->h[i].unified && cg->h[i].dir != NULL)
+            return cg->h[i].dir;
+    return NULL;
+}
+
 static bool listed(const char *list, const char *word)
 {
     size_t wl = strlen(word);

@@ -267,6 +267,8 @@ static int make_dirs(struct cgroup *cg, const struct oci_resources *r, bool root
     return 0;
 }
 
+/* Writes the limits: at create into the new, empty cgroup, at update into
+ * the live one (the same code, so both apply a field the same way). */
 static int apply_resources(struct cgroup *cg, const struct oci_resources *r,
                            struct ocirun_error *err)
 {
@@ -286,6 +288,67 @@ static int apply_resources(struct cgroup *cg, const struct oci_resources *r,
         return 0;
     }
     return cgroup_v1_apply(cg, r, err);
+}
+
+/* The memory limit in force (v1 limit_in_bytes, v2 memory.max), -1 for none. */
+static int64_t current_memory_limit(const struct cgroup *cg)
+{
+    const char *dir =
+        cg->mode == CGROUP_MODE_UNIFIED ? cgroup_v2_dir(cg) : cgroup_v1_dir(cg, "memory");
+    cleanup_free char *text = NULL;
+    unsigned long long v;
+
+    if (dir == NULL ||
+        cgroup_read(dir, cg->mode == CGROUP_MODE_UNIFIED ? "memory.max" : "memory.limit_in_bytes",
+                    &text, NULL) < 0 ||
+        strncmp(text, "max", 3) == 0)
+        return -1;
+    v = strtoull(text, NULL, 10);
+    /* v1 shows "unlimited" as a huge page-aligned number */
+    return v >= (unsigned long long)INT64_MAX / 2 ? -1 : (int64_t)v;
+}
+
+static int update_checked(struct cgroup *cg, const struct oci_resources *r,
+                          struct ocirun_error *err)
+{
+    if (cgroup_resources_check(r, cg, err) < 0)
+        return -1;
+    /* a limit not set at create may need its controller enabled now */
+    for (size_t i = 0; cg->mode == CGROUP_MODE_UNIFIED && i < cg->n; i++)
+        if (cg->h[i].unified && cg->h[i].dir && cgroup_v2_enable_controllers(&cg->h[i], r, err) < 0)
+            return -1;
+    return apply_resources(cg, r, err);
+}
+
+static int update_swap_alone(struct cgroup *cg, const struct oci_resources *r,
+                             struct ocirun_error *err)
+{
+    struct oci_resources copy = *r;
+    struct oci_memory m = *r->memory;
+    int64_t limit = current_memory_limit(cg);
+
+    if (limit < 0 && m.swap != -1)
+        return error_make(err, 0,
+                          "linux.resources.memory.swap: the container has no memory limit to "
+                          "add swap to; set --memory too");
+    m.limit = limit;
+    m.limit_present = limit >= 0;
+    copy.memory = &m;
+    return update_checked(cg, &copy, err);
+}
+
+int cgroup_update(struct cgroup *cg, const struct oci_resources *r, struct ocirun_error *err)
+{
+    if (cg == NULL || cg->disabled) {
+        const char *field = cgroup_resources_limit_field(r);
+        if (field == NULL)
+            return 0;
+        return error_make(err, 0, "%s: the container has no cgroup (manager `disabled`)", field);
+    }
+    /* swap alone is checked and ordered against the limit in force */
+    if (r != NULL && r->memory && r->memory->swap_present && !r->memory->limit_present)
+        return update_swap_alone(cg, r, err);
+    return update_checked(cg, r, err);
 }
 
 static int open_clone_fd(struct cgroup *cg, struct ocirun_error *err)
@@ -413,7 +476,7 @@ int cgroup_open(const char *manager, const char *path, struct cgroup **out,
 }
 
 /* The hierarchy used to list processes and the freezer state. */
-static const struct cgroup_hierarchy *main_hierarchy(const struct cgroup *cg, const char *ctrl)
+const struct cgroup_hierarchy *cgroup_main_hierarchy(const struct cgroup *cg, const char *ctrl)
 {
     for (size_t i = 0; ctrl && i < cg->n; i++)
         if (cg->h[i].dir && !cg->h[i].unified && strcmp(cg->h[i].controllers, ctrl) == 0)
@@ -466,7 +529,7 @@ int cgroup_pids(struct cgroup *cg, pid_t **pids, size_t *n, struct ocirun_error 
     *n = 0;
     if (cg == NULL || cg->disabled)
         return 0;
-    h = main_hierarchy(cg, "pids");
+    h = cgroup_main_hierarchy(cg, "pids");
     if (h == NULL)
         return 0;
     if (access(h->dir, F_OK) < 0)
@@ -482,10 +545,10 @@ bool cgroup_is_frozen(struct cgroup *cg)
     if (cg == NULL || cg->disabled)
         return false;
     if (cg->mode == CGROUP_MODE_UNIFIED) {
-        h = main_hierarchy(cg, NULL);
+        h = cgroup_main_hierarchy(cg, NULL);
         return h != NULL && cgroup_v2_is_frozen(h->dir);
     }
-    h = main_hierarchy(cg, "freezer");
+    h = cgroup_main_hierarchy(cg, "freezer");
     if (h == NULL)
         return false;
     return h->unified ? cgroup_v2_is_frozen(h->dir) : cgroup_v1_is_frozen(h->dir);

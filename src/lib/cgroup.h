@@ -41,6 +41,12 @@ int cgroup_clone_fd(struct cgroup *cg);
  * did it; needed after the plain clone(2) fallback). */
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct ocirun_error *err);
 
+/* exec --cgroup: like cgroup_enter, but into existing sub-cgroups given as
+ * "PATH" (every hierarchy) or "CONTROLLER:PATH" (that v1 hierarchy);
+ * see cgroup-exec.c. n == 0 is cgroup_enter. */
+int cgroup_enter_sub(struct cgroup *cg, pid_t pid, char *const *specs, size_t n,
+                     struct ocirun_error *err);
+
 /* The path recorded in the state (relative to each hierarchy's root), ""
  * for "disabled". Usually one path; when it differs between hierarchies or
  * ocirun made parent directories, an encoded form only cgroup_open reads
@@ -64,6 +70,31 @@ bool cgroup_is_frozen(struct cgroup *cg);
 /* Thaws a frozen cgroup (v2 cgroup.freeze, v1 freezer.state): a frozen
  * process cannot die, so call it before SIGKILLing the init. */
 int cgroup_thaw(struct cgroup *cg, struct ocirun_error *err);
+
+/* pause/resume (cgroup-freeze.c): v1 freezer.state or v2 cgroup.freeze in
+ * the hierarchy cgroup_is_frozen reads, waiting (bounded) until the kernel
+ * reports the new state; a freeze that does not complete is undone. */
+int cgroup_freeze(struct cgroup *cg, struct ocirun_error *err);
+int cgroup_resume(struct cgroup *cg, struct ocirun_error *err);
+
+/* `update`: checks and writes new limits into a live container's cgroup
+ * with the code create uses (device rules are not touched: pass none). */
+int cgroup_update(struct cgroup *cg, const struct oci_resources *r, struct ocirun_error *err);
+
+/* `events --stats` (cgroup-stats.c): the "data" object of runc's stats
+ * event, as compact JSON (malloc'd). */
+int cgroup_stats_json(struct cgroup *cg, char **json, struct ocirun_error *err);
+
+/* OOM notifications (cgroup-oom.c): an fd that becomes readable when the
+ * kernel reports an OOM in the container's cgroup (v1: an eventfd on
+ * memory.oom_control; v2: inotify on memory.events), or -1 in *fd when the
+ * host offers neither. cgroup_oom_count drains it and returns how many new
+ * OOM events happened since the last call. */
+struct cgroup_oom;
+int cgroup_oom_open(struct cgroup *cg, struct cgroup_oom **out, struct ocirun_error *err);
+int cgroup_oom_fd(const struct cgroup_oom *w);
+unsigned cgroup_oom_count(struct cgroup_oom *w);
+void cgroup_oom_free(struct cgroup_oom *w);
 
 void cgroup_free(struct cgroup *cg);
 

@@ -54,22 +54,6 @@ static int load_config(struct create_ctx *ctx, struct ocirun_error *err)
     return 0;
 }
 
-/* runc's rules for process.terminal and --console-socket. */
-static int check_terminal_request(struct create_ctx *ctx, bool detached, struct ocirun_error *err)
-{
-    bool terminal = ctx->config->process->terminal;
-
-    if (terminal && detached && ctx->req->console_socket == NULL)
-        return error_make(err, 0,
-                          "cannot allocate tty if ocirun will detach without setting "
-                          "console socket");
-    if ((!detached || !terminal) && ctx->req->console_socket != NULL)
-        return error_make(err, 0,
-                          "cannot use console socket if ocirun will not detach or "
-                          "allocate tty");
-    return 0;
-}
-
 static int make_fifo(struct create_ctx *ctx, struct ocirun_error *err)
 {
     int dirfd = ctx->c->dirfd;
@@ -392,7 +376,9 @@ int create_ctx_spawn(struct create_ctx *ctx, const struct create_request *req, b
     if (process_check_preserved_fds(req->preserve_fds, log_fd(), err) < 0)
         return -1;
     if (load_config(ctx, err) < 0 || config_validate(ctx->config, ctx->bundle, err) < 0 ||
-        check_terminal_request(ctx, detached, err) < 0 || compile_seccomp(ctx, err) < 0)
+        terminal_check_request(ctx->config->process->terminal, detached, ctx->req->console_socket,
+                               err) < 0 ||
+        compile_seccomp(ctx, err) < 0)
         return -1;
     ctx->rootfs = config_rootfs_path(ctx->config, ctx->bundle);
     if (container_state_create(req->root, req->id, &ctx->c, err) < 0)

@@ -3,6 +3,7 @@
 #ifndef OCIRUN_CONTAINER_INTERNAL_H
 #define OCIRUN_CONTAINER_INTERNAL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -45,5 +46,16 @@ int create_ctx_spawn(struct create_ctx *ctx, const struct create_request *req, b
 void create_ctx_abort(struct create_ctx *ctx);
 /* Frees and closes (the container itself stays). */
 void create_ctx_release(struct create_ctx *ctx);
+
+/* A pidfd of the container's init, or -1 (errno ESRCH) when the recorded
+ * process is gone or its pid now belongs to someone else (start time). */
+int container_init_pidfd(struct container *c);
+
+/* Foreground run and exec: the signals ocirun receives go to pid (with a
+ * tty, SIGWINCH is left to the terminal proxy) until run_stop_forwarding. */
+void run_forward_signals(pid_t pid, bool tty);
+void run_stop_forwarding(void);
+/* The exit code of a waited child: its status, or 128+signal. */
+int run_exit_code(const siginfo_t *si);
 
 #endif

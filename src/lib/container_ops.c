@@ -17,6 +17,7 @@
 
 #include "cgroup.h"
 #include "container.h"
+#include "container_internal.h"
 #include "hooks.h"
 #include "log.h"
 #include "state.h"
@@ -27,7 +28,7 @@
 
 /* A pidfd of the container's init, or -1 (errno ESRCH) when the recorded
  * process is gone or the pid now belongs to someone else. */
-static int init_pidfd(struct container *c)
+int container_init_pidfd(struct container *c)
 {
     struct oci_state *s = c->state;
     int fd;
@@ -93,7 +94,7 @@ int container_kill(const char *root, const char *id, int signal, bool all, struc
         return error_plain(err, ESRCH, "container not running");
     if (all)
         return kill_all(c, signal, err);
-    pidfd = init_pidfd(c);
+    pidfd = container_init_pidfd(c);
     if (pidfd < 0) {
         if (errno == ESRCH)
             return error_plain(err, ESRCH, "container not running");
@@ -121,7 +122,7 @@ static void thaw_after_kill(struct container *c)
 /* SIGKILLs the init and waits (bounded) until it is gone. */
 static int kill_init_and_wait(struct container *c, bool paused, struct ocirun_error *err)
 {
-    cleanup_close int pidfd = init_pidfd(c);
+    cleanup_close int pidfd = container_init_pidfd(c);
     struct pollfd p;
     int r;
 

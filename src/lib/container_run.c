@@ -201,7 +201,7 @@ static void forward_signal(int sig)
 static const int forwarded_signals[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGUSR1, SIGUSR2,
                                         SIGTERM, SIGALRM, SIGCONT, SIGPWR,  SIGWINCH};
 
-static void forward_signals_to(pid_t pid, bool tty)
+void run_forward_signals(pid_t pid, bool tty)
 {
     struct sigaction sa;
 
@@ -218,7 +218,12 @@ static void forward_signals_to(pid_t pid, bool tty)
     }
 }
 
-static int exit_code(const siginfo_t *si)
+void run_stop_forwarding(void)
+{
+    forward_pid = 0;
+}
+
+int run_exit_code(const siginfo_t *si)
 {
     if (si->si_code == CLD_EXITED)
         return si->si_status;
@@ -276,7 +281,7 @@ static int wait_init(struct create_ctx *ctx, struct ocirun_error *late, struct o
     while (waitid(P_PIDFD, (id_t)ctx->pidfd, &si, WEXITED) < 0)
         if (errno != EINTR)
             return error_make(err, errno, "wait for the container init");
-    return exit_code(&si);
+    return run_exit_code(&si);
 }
 
 static void delete_after_run(const struct create_request *req)
@@ -335,7 +340,7 @@ int container_run(const struct create_request *req, struct ocirun_error *err)
     }
     /* From here on a signal to us is meant for the container. */
     if (!req->detach)
-        forward_signals_to(ctx.pid, ctx.pty_master >= 0);
+        run_forward_signals(ctx.pid, ctx.pty_master >= 0);
     /* Our tty's size, before the workload first asks for it (unless the
      * config set one). */
     if (!req->detach && ctx.pty_master >= 0 && ctx.config->process->console_size == NULL)

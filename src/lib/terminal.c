@@ -33,6 +33,20 @@
 /* What runc sends as the message payload: the name of the master. */
 #define CONSOLE_NAME "/dev/ptmx"
 
+int terminal_check_request(bool terminal, bool detached, const char *console_socket,
+                           struct ocirun_error *err)
+{
+    if (terminal && detached && console_socket == NULL)
+        return error_make(err, 0,
+                          "cannot allocate tty if ocirun will detach without setting "
+                          "console socket");
+    if ((!detached || !terminal) && console_socket != NULL)
+        return error_make(err, 0,
+                          "cannot use console socket if ocirun will not detach or "
+                          "allocate tty");
+    return 0;
+}
+
 int terminal_open_pty(int *master, int *slave, struct ocirun_error *err)
 {
     cleanup_close int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);

@@ -8,6 +8,12 @@
 #include "error.h"
 #include "ocispec.h"
 
+/* runc's rules for process.terminal and --console-socket (create, run,
+ * exec): a detached terminal needs a console socket, and a console socket
+ * needs a detached terminal. */
+int terminal_check_request(bool terminal, bool detached, const char *console_socket,
+                           struct ocirun_error *err);
+
 /* Opens a new pty pair through /dev/ptmx of the current mount namespace
  * (the container's devpts): master and slave both O_CLOEXEC, the slave
  * verified to be on devpts. */

@@ -16,8 +16,7 @@ import pytest
 COMMANDS = ["create", "start", "run", "exec", "kill", "delete", "state",
             "list", "ps", "pause", "resume", "update", "events", "spec",
             "features", "checkpoint", "restore"]
-NOT_IMPLEMENTED = ["checkpoint", "restore", "pause", "resume", "update",
-                   "events", "exec"]
+NOT_IMPLEMENTED = ["checkpoint", "restore"]
 TEXT_LINE = re.compile(r'^time="(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z)" '
                        r'level=(\w+) msg="(.*)"$')
 RFC3339_NANO = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$')
@@ -116,14 +115,14 @@ def test_unknown_global_flag(ocirun, spelling):
 
 @pytest.mark.parametrize("spelling", ["--bogus", "-bogus"])
 def test_unknown_command_flag(ocirun, spelling, tmp_path):
-    cp = run(ocirun, "--root", str(tmp_path), "pause", spelling, "x")
+    cp = run(ocirun, "--root", str(tmp_path), "checkpoint", spelling, "x")
     assert cp.returncode == 1
     assert "flag provided but not defined: -bogus" in err(cp)
 
 
 def test_global_flag_after_command_refused(ocirun, tmp_path):
     # runc: `runc list -root /x` -> "flag provided but not defined: -root"
-    cp = run(ocirun, "pause", "--root", str(tmp_path), "x")
+    cp = run(ocirun, "checkpoint", "--root", str(tmp_path), "x")
     assert cp.returncode == 1
     assert "flag provided but not defined: -root" in err(cp)
 
@@ -155,16 +154,17 @@ def test_bad_boolean_value(ocirun, tmp_path):
     (["--rootless", "maybe"], "invalid --rootless value `maybe`"),
 ])
 def test_bad_global_values(ocirun, args, message, tmp_path):
-    cp = run(ocirun, "--root", str(tmp_path), *args, "pause", "x")
+    cp = run(ocirun, "--root", str(tmp_path), *args, "checkpoint", "x")
     assert cp.returncode == 1
     assert message in err(cp)
 
 
 def test_valid_global_values_accepted(ocirun, tmp_path):
     cp = run(ocirun, "--root", str(tmp_path), "--systemd-cgroup", "--cgroup-manager=disabled",
-             "--rootless=auto", "--criu", "/usr/sbin/criu", "--log-level=info", "pause", "x")
+             "--rootless=auto", "--criu", "/usr/sbin/criu", "--log-level=info", "checkpoint",
+             "x")
     assert cp.returncode == 1
-    assert "pause: not implemented yet" in err(cp)
+    assert "checkpoint: not implemented yet" in err(cp)
 
 
 def test_wrong_argument_count(ocirun, tmp_path):
@@ -224,9 +224,9 @@ def test_not_implemented_json_log(ocirun, command, tmp_path):
 
 def test_json_to_stderr_without_log(ocirun, tmp_path):
     # runc --log-format json without --log writes json lines to stderr
-    cp = run(ocirun, "--root", str(tmp_path), "--log-format", "json", "pause", "x")
+    cp = run(ocirun, "--root", str(tmp_path), "--log-format", "json", "checkpoint", "x")
     entry = json.loads(err(cp).strip())
-    assert entry["level"] == "error" and entry["msg"] == "pause: not implemented yet"
+    assert entry["level"] == "error" and entry["msg"] == "checkpoint: not implemented yet"
 
 
 def test_json_escaping(ocirun, tmp_path):
@@ -257,11 +257,11 @@ def test_log_level_filters_debug(ocirun, tmp_path):
     for i, (args, want) in enumerate(cases):
         log = tmp_path / ("log%d" % i)
         cp = run(ocirun, "--root", str(tmp_path), "--log", str(log), *args,
-                 "--criu", "/opt/criu", "pause", "x")
+                 "--criu", "/opt/criu", "checkpoint", "x")
         assert cp.returncode == 1
         text = log.read_text()
         assert ("level=debug" in text and "/opt/criu" in text) == want, (args, text)
-        assert "pause: not implemented yet" in text
+        assert "checkpoint: not implemented yet" in text
 
 
 def test_log_to_fifo_via_proc_fd(ocirun, tmp_path):
@@ -272,10 +272,10 @@ def test_log_to_fifo_via_proc_fd(ocirun, tmp_path):
     wfd = os.open(fifo, os.O_WRONLY)
     try:
         cp = run(ocirun, "--root", str(tmp_path), "--log", "/proc/self/fd/%d" % wfd,
-                 "--log-format", "json", "pause", "x", pass_fds=(wfd,))
+                 "--log-format", "json", "checkpoint", "x", pass_fds=(wfd,))
         assert cp.returncode == 1
         entry = json.loads(os.read(rfd, 65536).decode())
-        assert entry["msg"] == "pause: not implemented yet"
+        assert entry["msg"] == "checkpoint: not implemented yet"
     finally:
         os.close(wfd)
         os.close(rfd)
@@ -284,13 +284,13 @@ def test_log_to_fifo_via_proc_fd(ocirun, tmp_path):
 def test_log_fifo_without_reader_does_not_block(ocirun, tmp_path):
     fifo = tmp_path / "noreader.fifo"
     os.mkfifo(fifo)
-    cp = run(ocirun, "--log", str(fifo), "pause", "x", timeout=10)
+    cp = run(ocirun, "--log", str(fifo), "checkpoint", "x", timeout=10)
     assert cp.returncode == 1
     assert "open log file `%s`" % fifo in err(cp)
 
 
 def test_unopenable_log(ocirun, tmp_path):
-    cp = run(ocirun, "--log", str(tmp_path / "no" / "dir" / "log"), "pause", "x")
+    cp = run(ocirun, "--log", str(tmp_path / "no" / "dir" / "log"), "checkpoint", "x")
     assert cp.returncode == 1
     assert "open log file" in err(cp) and "No such file or directory" in err(cp)
 
@@ -318,11 +318,11 @@ def as_nobody(env):
 def test_rootless_default_root_needs_xdg(ocirun, world_dir):
     tmp_path = world_dir
     env = {"PATH": "/usr/bin:/bin"}
-    cp = run(ocirun, "pause", "x", cwd=tmp_path, **as_nobody(env))
+    cp = run(ocirun, "checkpoint", "x", cwd=tmp_path, **as_nobody(env))
     assert cp.returncode == 1
     assert "XDG_RUNTIME_DIR is not set" in err(cp)
     # help, version and spec do not need a state directory
-    assert run(ocirun, "pause", "--help", cwd=tmp_path, **as_nobody(env)).returncode == 0
+    assert run(ocirun, "checkpoint", "--help", cwd=tmp_path, **as_nobody(env)).returncode == 0
     assert run(ocirun, "--version", cwd=tmp_path, **as_nobody(env)).returncode == 0
 
 
@@ -330,9 +330,9 @@ def test_rootless_default_root_needs_xdg(ocirun, world_dir):
 def test_rootless_default_root_uses_xdg(ocirun, world_dir):
     tmp_path = world_dir
     env = {"PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": str(tmp_path)}
-    cp = run(ocirun, "pause", "x", cwd=tmp_path, **as_nobody(env))
+    cp = run(ocirun, "checkpoint", "x", cwd=tmp_path, **as_nobody(env))
     assert cp.returncode == 1
-    assert "pause: not implemented yet" in err(cp)
+    assert "checkpoint: not implemented yet" in err(cp)
     assert run(ocirun, "--version", **as_nobody(env)).returncode == 0
     # the state directory is created lazily, by commands that write state
     assert not (tmp_path / "ocirun").exists()

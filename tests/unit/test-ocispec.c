@@ -807,6 +807,36 @@ static void expect_parse(const char *json, size_t len, const char *want, const c
     free(err);
 }
 
+/* `update -r FILE`: a lone linux.resources object, wrong types named. */
+static void test_resources(void)
+{
+    const char *good = "{\"memory\": {\"limit\": 104857600, \"swap\": -1},"
+                       " \"pids\": {\"limit\": 42}, \"cpu\": {\"shares\": 512,"
+                       " \"cpus\": \"0-1\"}, \"unknownField\": 1}";
+    const char *bad = "{\"memory\": {\"limit\": \"lots\"}}";
+    struct oci_resources *r = NULL;
+    char *err = NULL;
+
+    UNIT_CHECK(oci_resources_parse_data(good, strlen(good), &r, &err) == 0 && r != NULL,
+               "resources parse: %s", err ? err : "");
+    if (r != NULL) {
+        UNIT_CHECK(r->memory && r->memory->limit_present && r->memory->limit == 104857600 &&
+                       r->memory->swap == -1 && !r->memory->reservation_present,
+                   "resources.memory decoded");
+        UNIT_CHECK(r->pids && r->pids->limit == 42 && r->cpu && r->cpu->shares == 512 &&
+                       strcmp(r->cpu->cpus, "0-1") == 0 && r->block_io == NULL,
+                   "resources.pids/cpu decoded");
+    }
+    oci_resources_free(r);
+    free(err);
+    err = NULL;
+    r = NULL;
+    UNIT_CHECK(oci_resources_parse_data(bad, strlen(bad), &r, &err) < 0 && r == NULL && err &&
+                   strstr(err, "memory.limit") != NULL,
+               "bad resources refused naming the field: %s", err ? err : "");
+    free(err);
+}
+
 static void test_nesting(void)
 {
     char *d;
@@ -1113,6 +1143,7 @@ int main(void)
     test_nulls_and_unknowns();
     test_integers_and_maps();
     test_process_and_state();
+    test_resources();
     test_nesting();
     test_large_inputs();
     test_files();
