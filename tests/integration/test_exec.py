@@ -515,3 +515,63 @@ def test_foreground_tty_from_a_tty(running, ocirun, tmp_root):
     assert termios.tcgetattr(slave) == before
     os.close(master)
     os.close(slave)
+
+
+def test_host_binary_never_writable_through_proc_exe(bundle, ocirun, test_dir, unique_id):
+    """CVE-2019-5736, the write side: a container process loops over every
+    /proc/PID/exe, opening each one that is not its own busybox/ocitest and
+    trying to write the binary through that fd (O_WRONLY), while execs run.
+    It runs against a private copy of ocirun, so even a regression damages
+    only the copy; the copy's hash must not change."""
+    import hashlib
+    import shutil
+    import tempfile
+
+    copy = test_dir / "ocirun-copy"
+    shutil.copy2(ocirun, copy)
+    root = test_dir / "copy-root"
+
+    def oc(*args, timeout=60):
+        # files, not pipes: a detached container keeps its stdio open
+        with tempfile.TemporaryFile(dir=test_dir) as out, \
+                tempfile.TemporaryFile(dir=test_dir) as err:
+            r = subprocess.run([str(copy), "--root", str(root), *args], stdout=out, stderr=err,
+                               timeout=timeout, stdin=subprocess.DEVNULL)
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(r.args, r.returncode, out.read().decode(),
+                                               err.read().decode())
+
+    def digest():
+        return hashlib.sha256(copy.read_bytes()).hexdigest()
+
+    before = digest()
+    bundle.set_args(["/bin/sleep", "1000"])
+    assert oc("run", "-d", "--bundle", str(bundle.path), unique_id).returncode == 0
+    watcher = ("i=0; while [ $i -lt 200 ]; do i=$((i+1)); "
+               "for e in /proc/[0-9]*/exe; do "
+               "t=$(readlink $e 2>/dev/null) || continue; "
+               "case $t in /bin/busybox|/bin/ocitest) continue;; esac; "
+               "echo SAW $t; "
+               "(exec 3<$e && echo pwned >>/proc/self/fd/3) 2>/dev/null && echo WROTE $t; "
+               "done; done; echo loops=$i")
+    stop = threading.Event()
+    codes = []
+
+    def storm():
+        while not stop.is_set():
+            codes.append(oc("exec", unique_id, "true").returncode)
+
+    t = threading.Thread(target=storm)
+    t.start()
+    try:
+        r = oc("exec", unique_id, "sh", "-c", watcher, timeout=120)
+    finally:
+        stop.set()
+        t.join(60)
+        oc("delete", "--force", unique_id)
+    assert r.returncode == 0, r.stderr
+    assert "loops=200" in r.stdout, r.stdout
+    assert "SAW" not in r.stdout and "WROTE" not in r.stdout, r.stdout
+    assert len(codes) > 5 and set(codes) == {0}
+    assert digest() == before
