@@ -548,7 +548,7 @@ def test_host_binary_never_writable_through_proc_exe(bundle, ocirun, test_dir, u
     before = digest()
     bundle.set_args(["/bin/sleep", "1000"])
     assert oc("run", "-d", "--bundle", str(bundle.path), unique_id).returncode == 0
-    watcher = ("i=0; while [ $i -lt 200 ]; do i=$((i+1)); "
+    watcher = ("i=0; while [ $i -lt 1000 ]; do i=$((i+1)); "
                "for e in /proc/[0-9]*/exe; do "
                "t=$(readlink $e 2>/dev/null) || continue; "
                "case $t in /bin/busybox|/bin/ocitest) continue;; esac; "
@@ -571,7 +571,7 @@ def test_host_binary_never_writable_through_proc_exe(bundle, ocirun, test_dir, u
         t.join(60)
         oc("delete", "--force", unique_id)
     assert r.returncode == 0, r.stderr
-    assert "loops=200" in r.stdout, r.stdout
+    assert "loops=1000" in r.stdout, r.stdout
     assert "SAW" not in r.stdout and "WROTE" not in r.stdout, r.stdout
     assert len(codes) > 5 and set(codes) == {0}
     assert digest() == before
