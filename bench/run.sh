@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# ocirun vs crun vs runc on identical bundles (issue #3, "Speed and size").
+# ocirun vs crun vs runc on identical bundles (issue #3, "Speed and size";
+# issue #4, "Speed": exec into a running container).
 #
 #   bench/run.sh [-n RUNS] [-s STRACE_RUNS] [-l LIST_CONTAINERS] [-r LIST_REPS] [-o FILE.md]
 #   make bench                      (runs this with the ocirun just built)
@@ -12,8 +13,10 @@
 # /sys/fs/cgroup (crun refuses this hybrid host otherwise) and the bundle
 # and state roots on a private tmpfs. The rootfs is busybox-static, the
 # config is `runc spec` with args ["/bin/true"], terminal false and no
-# linux.resources. Runtimes alternate call by call, in a rotating order,
-# each with its own --root. A small C wrapper (timeit) measures each call:
+# linux.resources; for exec, one container per runtime runs a long sleep
+# from the same rootfs (`run -d`), /bin/true is exec'd into it, and it is
+# removed with `delete -f`. Runtimes alternate call by call, in a rotating
+# order, each with its own --root. A small C wrapper (timeit) measures each call:
 # wall time around fork/wait4, and wait4's peak RSS and minor faults, so
 # the harness's own cost is the same for all three and stays out.
 # Root only; not part of `make check` (timings are not tests).
@@ -27,7 +30,7 @@ while getopts "n:s:l:r:o:h" opt; do
     l) LIST_N=$OPTARG ;;
     r) LIST_REPS=$OPTARG ;;
     o) OUT=$OPTARG ;;
-    *) sed -n '3,10p' "$0"; exit 2 ;;
+    *) sed -n '6,10p' "$0"; exit 2 ;;
     esac
 done
 
@@ -76,7 +79,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# ---- the bundle -------------------------------------------------------------
+# ---- the bundles -------------------------------------------------------------
 B="$work/bundle"
 mkdir -p "$B/rootfs/bin" "$B/rootfs/proc" "$B/rootfs/sys" "$B/rootfs/dev" "$B/rootfs/tmp"
 cp /bin/busybox "$B/rootfs/bin/busybox"
@@ -91,6 +94,17 @@ c["process"]["terminal"] = False
 c["process"]["args"] = ["/bin/true"]
 c["linux"].pop("resources", None)
 json.dump(c, open(path, "w"), indent=2)
+EOF
+# A second bundle for exec: the same rootfs, a long sleep as the workload.
+SB="$work/bundle-sleep"
+mkdir -p "$SB"
+ln -s busybox "$B/rootfs/bin/sleep"
+python3 - "$B/config.json" "$SB/config.json" "$B/rootfs" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"] = ["/bin/sleep", "1000000"]
+c["root"]["path"] = sys.argv[3]
+json.dump(c, open(sys.argv[2], "w"), indent=2)
 EOF
 
 # A runtime that cannot run the bundle is shown as n/a rather than stopping
@@ -142,6 +156,41 @@ for ((i = 0; i < RUNS; i++)); do
         wait_stopped "$k" "c$i" || echo "note: $n c$i did not stop" >&2
         "$T" -o "$work/delete.$n" -- "${bins[$k]}" --root "$work/root-$n" delete "c$i" || true
     done
+done
+
+# ---- exec of /bin/true into a running container -----------------------------
+# One long-running container per runtime, each with its own id (so its own
+# default cgroup, /exec-NAME); a runtime whose `run -d` fails gets no exec
+# figures (n/a) instead of stopping the bench.
+exec_ok=()
+for k in "${usable[@]}"; do
+    if rt "$k" run -d --bundle "$SB" "exec-${names[$k]}" </dev/null >/dev/null \
+        2>"$work/xsmoke.${names[$k]}"; then
+        exec_ok+=("$k")
+    else
+        echo "note: ${names[$k]} cannot run -d the sleep bundle: $(tail -1 "$work/xsmoke.${names[$k]}")" >&2
+        rt "$k" delete -f "exec-${names[$k]}" >/dev/null 2>&1 || true
+    fi
+done
+for ((i = 0; i < RUNS; i++)); do
+    for k in $(order "$i"); do
+        [[ " ${exec_ok[*]} " == *" $k "* ]] || continue
+        n=${names[$k]}
+        "$T" -o "$work/exec.$n" -- "${bins[$k]}" --root "$work/root-$n" exec "exec-$n" /bin/true || true
+    done
+done
+for ((i = 0; i < STRACE_RUNS; i++)); do
+    for k in $(order "$i"); do
+        [[ " ${exec_ok[*]} " == *" $k "* ]] || continue
+        n=${names[$k]}
+        strace -f -c -o "$work/strace.tmp" -- "${bins[$k]}" --root "$work/root-$n" exec "exec-$n" /bin/true \
+            >/dev/null 2>&1 || true
+        awk '$NF == "total" { print $4 }' "$work/strace.tmp" >>"$work/xsyscalls.$n"
+    done
+done
+for k in "${exec_ok[@]}"; do
+    rt "$k" delete -f "exec-${names[$k]}" >/dev/null 2>&1 ||
+        echo "note: ${names[$k]} delete -f exec-${names[$k]} failed" >&2
 done
 
 # ---- syscalls per run --------------------------------------------------------
@@ -218,7 +267,7 @@ version() { "$1" --version 2>/dev/null | head -1; }
     echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), kernel $(uname -r), $(sed -n 's/^PRETTY_NAME="\(.*\)"/\1/p' /etc/os-release)"
     for k in "${!names[@]}"; do echo "${names[$k]}: ${bins[$k]} — $(version "${bins[$k]}")"; done
     echo "Load average (1/5/15 min): $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after"
-    echo "Runs: $RUNS per runtime (run, create/start/delete), $STRACE_RUNS under strace, list with $LIST_N containers x $LIST_REPS"
+    echo "Runs: $RUNS per runtime (run, create/start/delete, exec), $STRACE_RUNS under strace, list with $LIST_N containers x $LIST_REPS"
     echo
     echo "Medians, (min-max) in brackets; ratio = ocirun median / crun median."
     echo
@@ -228,14 +277,17 @@ version() { "$1" --version 2>/dev/null | head -1; }
     row "create (ms)" create 1 1000000 2
     row "start (ms)" start 1 1000000 2
     row "delete (ms)" delete 1 1000000 2
+    row "exec /bin/true, running container (ms)" exec 1 1000000 2
     row "peak RSS of run (MiB)" run 2 1024 1
     row "minor page faults per run" run 3 1 0
+    row "peak RSS of exec (MiB)" exec 2 1024 1
     row "syscalls per run (strace -f -c)" syscalls 1 1 0
+    row "syscalls per exec (strace -f -c)" xsyscalls 1 1 0
     row "list, $LIST_N containers (ms)" list 1 1000000 2
     echo
     for n in ocirun crun runc; do
         f=0
-        for m in run create start delete list; do
+        for m in run create start delete exec list; do
             f=$((f + $(failures "$work/$m.$n")))
         done
         [ "$f" = 0 ] || echo "note: $n: $f failed calls (not in the figures)"

@@ -220,8 +220,11 @@ static int check_status(struct exec_ctx *ctx, struct ocirun_error *err)
         return error_plain(err, 0,
                            "cannot exec in a paused container (use --ignore-paused to override)");
     ctx->init_pidfd = container_init_pidfd(ctx->c);
-    if (ctx->init_pidfd < 0)
+    if (ctx->init_pidfd < 0 && errno == ESRCH)
         return error_plain(err, 0, "cannot exec in a stopped container");
+    if (ctx->init_pidfd < 0)
+        return error_make(err, errno, "pidfd_open of the container init (pid %lld)",
+                          (long long)ctx->c->state->pid);
     return 0;
 }
 
