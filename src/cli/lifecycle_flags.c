@@ -31,7 +31,7 @@ enum {
          "do not create a new session keyring for the container"},                                 \
     {                                                                                              \
         "preserve-fds", FLAG_PRESERVE_FDS, "N",                                                    \
-            "pass N additional file descriptors to the container (fds 3 to 3+N-1)"                                                                               \
+            "pass N additional file descriptors to the container (fds 3 to 3+N-1)"                 \
     }
 
 const struct cli_flag lifecycle_flags[] = {
