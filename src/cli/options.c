@@ -166,6 +166,22 @@ int cli_container_id(const struct cli_parser *p, const char **id, struct ocirun_
     return 0;
 }
 
+int cli_parse_id_only(struct cli_parser *p, const struct cli_command *cmd, int argc, char **argv,
+                      const char **id, struct ocirun_error *err)
+{
+    const char *value;
+    int flag, r;
+
+    cli_parser_init(p, cmd, argc, argv);
+    while ((r = cli_next(p, &flag, &value, err)) > 0)
+        ;
+    if (r < 0)
+        return r;
+    if (p->help_shown)
+        return 0;
+    return cli_container_id(p, id, err) < 0 ? -1 : 1;
+}
+
 static void print_flag(const struct cli_flag *f, FILE *out)
 {
     char left[128];

@@ -112,6 +112,13 @@ int cli_check_nargs(const struct cli_parser *p, int n, enum cli_nargs_check how,
 /* The common case: exactly one argument, a valid container id. */
 int cli_container_id(const struct cli_parser *p, const char **id, struct ocirun_error *err);
 
+/* A command with no flags of its own and one container id (start, state,
+ * pause, resume): parses argv, prints the help when asked. Returns 1 with
+ * *id set, 0 when the help was shown (the command returns 0), < 0 on a
+ * usage error. */
+int cli_parse_id_only(struct cli_parser *p, const struct cli_command *cmd, int argc, char **argv,
+                      const char **id, struct ocirun_error *err);
+
 /* runc's rule: non-empty, only [A-Za-z0-9_+.-], not "." or "..", at most
  * 1024 bytes. Error: `invalid container ID format` (runc's wording). */
 int cli_validate_id(const char *id, struct ocirun_error *err);

@@ -17,17 +17,12 @@ static const struct cli_command command = {
 int cmd_resume(struct global_options *g, int argc, char **argv, struct ocirun_error *err)
 {
     struct cli_parser p;
-    const char *value, *id;
-    int opt, r;
+    const char *id;
+    int r = cli_parse_id_only(&p, &command, argc, argv, &id, err);
 
-    cli_parser_init(&p, &command, argc, argv);
-    while ((r = cli_next(&p, &opt, &value, err)) > 0)
-        ;
-    if (r < 0)
+    if (r <= 0)
         return r;
-    if (p.help_shown)
-        return 0;
-    if (cli_container_id(&p, &id, err) < 0 || container_resume(g->root, id, err) < 0)
+    if (container_resume(g->root, id, err) < 0)
         return -1;
     return 0;
 }

@@ -15,16 +15,11 @@ static const struct cli_command command = {
 int cmd_start(struct global_options *g, int argc, char **argv, struct ocirun_error *err)
 {
     struct cli_parser p;
-    const char *value, *id;
-    int flag, r;
+    const char *id;
+    int r = cli_parse_id_only(&p, &command, argc, argv, &id, err);
 
-    cli_parser_init(&p, &command, argc, argv);
-    while ((r = cli_next(&p, &flag, &value, err)) > 0)
-        ;
-    if (r < 0 || p.help_shown)
+    if (r <= 0)
         return r;
-    if (cli_container_id(&p, &id, err) < 0)
-        return -1;
     if (container_start(g->root, id, err) < 0)
         return -1;
     return 0;

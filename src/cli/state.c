@@ -27,19 +27,11 @@ int cmd_state(struct global_options *g, int argc, char **argv, struct ocirun_err
     cleanup_free char *json = NULL;
     const char *id;
     struct cli_parser p;
-    int opt, r;
-    const char *value;
     size_t len;
+    int r = cli_parse_id_only(&p, &command, argc, argv, &id, err);
 
-    cli_parser_init(&p, &command, argc, argv);
-    while ((r = cli_next(&p, &opt, &value, err)) > 0)
-        ;
-    if (r < 0)
+    if (r <= 0)
         return r;
-    if (p.help_shown)
-        return 0;
-    if (cli_container_id(&p, &id, err) < 0)
-        return -1;
     if (container_load(g->root, id, false, &c, err) < 0)
         return -1;
     /* runc leaves owner empty here (list fills it in). */
