@@ -306,6 +306,20 @@ def world_dir():
     shutil.rmtree(d)
 
 
+@pytest.fixture
+def nobody_ocirun(ocirun):
+    """The binary under test, copied where user nobody can reach it: the
+    build tree may sit under a directory only root can enter (a 0700
+    mktemp dir, pytest's tmp dirs)."""
+    d = tempfile.mkdtemp(prefix="ocirun-bin-")
+    os.chmod(d, 0o755)
+    copy = pathlib.Path(d) / "ocirun"
+    shutil.copy2(ocirun, copy)
+    os.chmod(copy, 0o755)
+    yield copy
+    shutil.rmtree(d)
+
+
 def as_nobody(env):
     def demote():
         os.setgroups([])
@@ -315,7 +329,8 @@ def as_nobody(env):
 
 
 @pytest.mark.root
-def test_rootless_default_root_needs_xdg(ocirun, world_dir):
+def test_rootless_default_root_needs_xdg(nobody_ocirun, world_dir):
+    ocirun = nobody_ocirun
     tmp_path = world_dir
     env = {"PATH": "/usr/bin:/bin"}
     cp = run(ocirun, "checkpoint", "x", cwd=tmp_path, **as_nobody(env))
@@ -327,7 +342,8 @@ def test_rootless_default_root_needs_xdg(ocirun, world_dir):
 
 
 @pytest.mark.root
-def test_rootless_default_root_uses_xdg(ocirun, world_dir):
+def test_rootless_default_root_uses_xdg(nobody_ocirun, world_dir):
+    ocirun = nobody_ocirun
     tmp_path = world_dir
     env = {"PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": str(tmp_path)}
     cp = run(ocirun, "checkpoint", "x", cwd=tmp_path, **as_nobody(env))
@@ -435,7 +451,8 @@ def test_spec_file_mode_follows_umask(ocirun, tmp_path, umask, mode):
 
 
 @pytest.mark.root
-def test_spec_needs_no_state_dir(ocirun, world_dir):
+def test_spec_needs_no_state_dir(nobody_ocirun, world_dir):
+    ocirun = nobody_ocirun
     tmp_path = world_dir
     env = {"PATH": "/usr/bin:/bin"}       # no XDG_RUNTIME_DIR
     cp = run(ocirun, "spec", cwd=tmp_path, **as_nobody(env))
