@@ -5,5 +5,5 @@ runner   -- running the ocirun binary (CompletedProcess results, background runs
 leaks    -- snapshots of mounts, processes and cgroups; leak diff and cleanup
 procs    -- small /proc helpers (alive?, start time, kill-and-wait by pid)
 
-conftest.py in tests/integration turns these into pytest fixtures.
+tests/conftest.py turns these into pytest fixtures.
 """

@@ -65,7 +65,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
 
 from ocitestlib import leaks, procs, runner  # noqa: E402
 from ocitestlib.bundle import Bundle  # noqa: E402
