@@ -8,7 +8,8 @@ For each build directory:
                .log ends with the unit framework's own "N passed, N failed[,
                N skipped]" line those counts are used, else the .trs verdict
                counts as one test.
-  integration  tests/integration-results.xml (pytest junit XML).
+  integration  tests/integration-results.xml (pytest junit XML, host run)
+               and tests/vm-results.xml (the `vm` tests in the cgroup v2 VM).
 Each --failed-step (a CI step that failed, e.g. a build) adds one failure,
 so a broken build can never look like a green run.
 Prints the failing test names, then the summary line last; exits 1 if
@@ -72,8 +73,19 @@ def add_unit_results(builddir, tally):
             tally.failures.append(f"{builddir}: {name} ({verdict})")
 
 
+# junit file -> how its failures are labelled
+JUNIT_FILES = (("integration-results.xml", ""), ("vm-results.xml", " (vm)"))
+
+
 def add_junit_results(builddir, tally):
-    path = os.path.join(builddir, "tests", "integration-results.xml")
+    found = False
+    for name, label in JUNIT_FILES:
+        path = os.path.join(builddir, "tests", name)
+        found |= add_junit_file(builddir + label, path, tally)
+    return found
+
+
+def add_junit_file(builddir, path, tally):
     if not os.path.exists(path):
         return False
     try:

@@ -107,6 +107,19 @@ c["root"]["path"] = sys.argv[3]
 json.dump(c, open(sys.argv[2], "w"), indent=2)
 EOF
 
+# A third bundle for run+seccomp: the same, plus the podman/Docker default
+# profile in OCI form (tests/fixtures/seccomp-default.json, ~440 syscall
+# names; see tests/fixtures/tools/gen-seccomp-default.py).
+PB="$work/bundle-seccomp"
+mkdir -p "$PB"
+python3 - "$B/config.json" "$PB/config.json" "$B/rootfs" "$here/../tests/fixtures/seccomp-default.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["root"]["path"] = sys.argv[3]
+c["linux"]["seccomp"] = json.load(open(sys.argv[4]))
+json.dump(c, open(sys.argv[2], "w"), indent=2)
+EOF
+
 # A runtime that cannot run the bundle is shown as n/a rather than stopping
 # the comparison (ocirun while its lifecycle is being written).
 usable=()
@@ -155,6 +168,22 @@ for ((i = 0; i < RUNS; i++)); do
         "$T" -o "$work/start.$n" -- "${bins[$k]}" --root "$work/root-$n" start "c$i" || true
         wait_stopped "$k" "c$i" || echo "note: $n c$i did not stop" >&2
         "$T" -o "$work/delete.$n" -- "${bins[$k]}" --root "$work/root-$n" delete "c$i" || true
+    done
+done
+
+# ---- run with the default seccomp profile ----------------------------------
+# "run+seccomp" as a caller sees it (ocirun: the compiled BPF comes from its
+# cache under --root after the first call); "run+seccomp, no BPF cache":
+# ocirun with its cache directory removed (untimed) before every call, i.e.
+# a full libseccomp compile each time.
+for ((i = 0; i < RUNS; i++)); do
+    for k in $(order "$i"); do
+        n=${names[$k]}
+        "$T" -o "$work/seccomp.$n" -- "${bins[$k]}" --root "$work/root-$n" run --bundle "$PB" "p$i" || true
+        if [ "$n" = ocirun ]; then
+            rm -rf "$work/root-$n/.seccomp-cache@v1"
+            "$T" -o "$work/seccompnc.$n" -- "${bins[$k]}" --root "$work/root-$n" run --bundle "$PB" "q$i" || true
+        fi
     done
 done
 
@@ -277,6 +306,8 @@ version() { "$1" --version 2>/dev/null | head -1; }
     row "create (ms)" create 1 1000000 2
     row "start (ms)" start 1 1000000 2
     row "delete (ms)" delete 1 1000000 2
+    row "run+seccomp, default profile (ms)" seccomp 1 1000000 2
+    row "run+seccomp, no BPF cache (ms)" seccompnc 1 1000000 2
     row "exec /bin/true, running container (ms)" exec 1 1000000 2
     row "peak RSS of run (MiB)" run 2 1024 1
     row "minor page faults per run" run 3 1 0
@@ -287,7 +318,7 @@ version() { "$1" --version 2>/dev/null | head -1; }
     echo
     for n in ocirun crun runc; do
         f=0
-        for m in run create start delete exec list; do
+        for m in run create start delete seccomp seccompnc exec list; do
             f=$((f + $(failures "$work/$m.$n")))
         done
         [ "$f" = 0 ] || echo "note: $n: $f failed calls (not in the figures)"

@@ -40,4 +40,17 @@ struct oci_state {
     struct ocirun_private_state *ocirun;
 };
 
+/* config-linux.md "The Container Process State": what the runtime sends to
+ * a seccomp agent at linux.seccomp.listenerPath, next to the fds named in
+ * `fds` (SCM_RIGHTS, same order). `state` is the container's state as
+ * above, without the private "ocirun" object. */
+struct oci_container_process_state {
+    char *oci_version;
+    char **fds;
+    size_t fds_len;
+    int64_t pid;
+    char *metadata;
+    struct oci_state *state;
+};
+
 #endif

@@ -196,6 +196,23 @@ void oci_state_free(struct oci_state *s)
     oci_free_object(&oci_state_type, s);
 }
 
+int oci_container_process_state_parse_data(const char *data, size_t len,
+                                           struct oci_container_process_state **out, char **err)
+{
+    return oci_parse_document(&oci_container_process_state_type, data, len, (void **)out, err);
+}
+
+int oci_container_process_state_generate(const struct oci_container_process_state *s, char **json,
+                                         size_t *len, char **err)
+{
+    return oci_generate_document(&oci_container_process_state_type, s, NULL, json, len, err);
+}
+
+void oci_container_process_state_free(struct oci_container_process_state *s)
+{
+    oci_free_object(&oci_container_process_state_type, s);
+}
+
 /* ---- features -------------------------------------------------------- */
 
 int oci_features_parse_data(const char *data, size_t len, struct oci_features **out, char **err)

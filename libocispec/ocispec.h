@@ -48,6 +48,14 @@ int oci_state_generate(const struct oci_state *s, char **json, size_t *len, char
 int oci_state_generate_compact(const struct oci_state *s, char **json, size_t *len, char **err);
 void oci_state_free(struct oci_state *s);
 
+/* The container process state sent to a seccomp agent (config-linux.md
+ * "The Container Process State"); compact, one line. */
+int oci_container_process_state_parse_data(const char *data, size_t len,
+                                           struct oci_container_process_state **out, char **err);
+int oci_container_process_state_generate(const struct oci_container_process_state *s, char **json,
+                                         size_t *len, char **err);
+void oci_container_process_state_free(struct oci_container_process_state *s);
+
 /* features.json (features.md, features-linux.md) */
 int oci_features_parse_data(const char *data, size_t len, struct oci_features **out, char **err);
 int oci_features_generate(const struct oci_features *f, char **json, size_t *len, char **err);

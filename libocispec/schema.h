@@ -85,6 +85,7 @@ extern const struct oci_type oci_config_type;
 extern const struct oci_type oci_process_type;
 extern const struct oci_type oci_resources_type;
 extern const struct oci_type oci_state_type;
+extern const struct oci_type oci_container_process_state_type;
 extern const struct oci_type oci_features_type;
 
 /* Helpers to write the tables compactly. */

@@ -38,3 +38,16 @@ static const struct oci_field state_fields[] = {
 };
 #undef S
 const struct oci_type oci_state_type = OCI_TYPE(struct oci_state, "state", state_fields);
+
+#define S struct oci_container_process_state
+static const struct oci_field container_process_state_fields[] = {
+    F_STR_REQ("ociVersion", oci_version),
+    F_ARR("fds", OCI_ARRAY_STRING, fds),
+    F_REQ("pid", OCI_INT64, pid, RANGE(0, INT64_MAX)),
+    F_STR("metadata", metadata),
+    F_OBJ("state", state, oci_state_type, .required = true),
+};
+#undef S
+const struct oci_type oci_container_process_state_type =
+    OCI_TYPE(struct oci_container_process_state, "containerProcessState",
+             container_process_state_fields);

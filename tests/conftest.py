@@ -46,7 +46,8 @@ test and after all its fixtures are torn down; what leaked is cleaned up and
 reported as an error of the test.  See ocitestlib/leaks.py for what counts.
 OCIRUN_LEAK_GUARD=off|on|strict (default on; CI uses strict).
 
-Markers (pytest.ini): slow, vm (skipped without /dev/kvm), rootless (run as
+Markers (pytest.ini): slow, vm (skipped unless the host is pure cgroup v2,
+i.e. inside tests/vm/run; `make check-vm`), rootless (run as
 non-root too), root (skipped unless euid 0).  Tests that use tmp_root,
 run_ocirun's default root, bundle-running fixtures or require_root skip when
 not root, unless marked rootless.  OCIRUN_TEST_TIMEOUT (default 300 s, x3 for
@@ -93,6 +94,11 @@ def _leak_mode():
     return os.environ.get("OCIRUN_LEAK_GUARD", "on").lower()
 
 
+def _pure_v2():
+    """A unified-only host: cgroup2 mounted at /sys/fs/cgroup itself."""
+    return os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+
+
 def _skip_unless_root(request, what):
     if os.geteuid() != 0 and request.node.get_closest_marker("rootless") is None:
         pytest.skip(f"{what} needs root (euid is {os.geteuid()}); "
@@ -103,7 +109,7 @@ def _skip_unless_root(request, what):
 
 def pytest_configure(config):
     for line in ("slow: long-running test",
-                 "vm: needs the pure cgroup v2 VM (qemu with /dev/kvm)",
+                 "vm: needs a pure cgroup v2 host: runs inside tests/vm/run (make check-vm)",
                  "rootless: runs ocirun as an unprivileged user",
                  "root: needs euid 0"):
         config.addinivalue_line("markers", line)
@@ -130,8 +136,9 @@ def pytest_report_header(config):
 def pytest_runtest_setup(item):
     if item.get_closest_marker("root") is not None and os.geteuid() != 0:
         pytest.skip(f"needs root (euid is {os.geteuid()})")
-    if item.get_closest_marker("vm") is not None and not os.path.exists("/dev/kvm"):
-        pytest.skip("needs the cgroup v2 VM, and /dev/kvm does not exist here")
+    if item.get_closest_marker("vm") is not None and not _pure_v2():
+        pytest.skip("needs a pure cgroup v2 host (no /sys/fs/cgroup/cgroup.controllers "
+                    "here): run it in the VM with `make check-vm`")
 
 
 class _TestTimeout(Exception):

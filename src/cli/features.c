@@ -71,8 +71,10 @@ static const char *const feature_namespaces[] = {
     "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts",
 };
 
-/* cgroup drivers: cgroupfs on v1 (hybrid hosts) and v2; the systemd driver
- * is not written yet. */
+/* cgroup drivers: cgroupfs on v1 (hybrid hosts) and v2. systemd stays
+ * false even when built with libsystemd: --systemd-cgroup is refused until
+ * the systemd driver exists. linux.resources.rdma is applied (rdma
+ * controller). */
 static const struct oci_features_cgroup feature_cgroup = {
     .v1 = true,
     .v1_present = true,
@@ -82,6 +84,8 @@ static const struct oci_features_cgroup feature_cgroup = {
     .systemd_present = true,
     .systemd_user = false,
     .systemd_user_present = true,
+    .rdma = true,
+    .rdma_present = true,
 };
 
 #define FEATURE_APPARMOR     false
@@ -89,13 +93,12 @@ static const struct oci_features_cgroup feature_cgroup = {
 #define FEATURE_INTEL_RDT    false
 #define FEATURE_IDMAP_MOUNTS true
 #define FEATURE_NET_DEVICES  false
-/* linux.seccomp in config.json is refused ("not implemented yet") until the
- * seccomp code lands; then set this to true. The lists below still say
- * what the linked libseccomp and the kernel support. */
-#define FEATURE_SECCOMP_FILTERS false
+/* linux.seccomp is applied (src/lib/seccomp*.c) when built with libseccomp. */
+#define FEATURE_SECCOMP_FILTERS true
 
 #ifdef HAVE_SECCOMP
-/* What libseccomp 2.5 offers and the seccomp code maps. */
+/* Every action and operator src/lib/seccomp.c maps (action_table,
+ * operator_table). */
 static const char *const feature_seccomp_actions[] = {
     "SCMP_ACT_ALLOW",        "SCMP_ACT_ERRNO",       "SCMP_ACT_KILL",
     "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
@@ -114,18 +117,18 @@ static const char *const seccomp_arch_candidates[] = {
 #endif
 
 #ifdef HAVE_SECCOMP
-/* config-linux.md's seccomp flags; supportedFlags is the subset that both
- * libseccomp and the running kernel accept. */
+/* config-linux.md's seccomp flags. ocirun passes them to seccomp(2)
+ * itself (libseccomp only builds the BPF), so supportedFlags is what the
+ * running kernel accepts, as seccomp.c's parse_flags checks at create. */
 static const struct {
     const char *name;
     unsigned long kernel_flags; /* what seccomp(2) must accept */
-    unsigned int min_api;       /* seccomp_api_get() level libseccomp needs; 0: never */
 } seccomp_flags[] = {
-    {"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC, 2},
-    {"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG, 3},
-    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW, 4},
-    /* libseccomp gains the attribute in 2.6; not settable with 2.5 */
-    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", (1UL << 3) | (1UL << 5), 0},
+    {"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC},
+    {"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG},
+    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW},
+    /* only valid with NEW_LISTENER, which a NOTIFY profile brings */
+    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", (1UL << 3) | (1UL << 5)},
 };
 #endif
 
@@ -199,15 +202,13 @@ static bool kernel_accepts_seccomp_flags(unsigned long flags)
 
 static void add_seccomp_flags(struct oci_features_seccomp *s)
 {
-    unsigned int api = (unsigned int)seccomp_api_get();
     size_t i;
 
     s->known_flags = xzalloc(sizeof(char *));
     s->supported_flags = xzalloc(sizeof(char *));
     for (i = 0; i < ARRAY_SIZE(seccomp_flags); i++) {
         strv_push(&s->known_flags, &s->known_flags_len, xstrdup(seccomp_flags[i].name));
-        if (seccomp_flags[i].min_api != 0 && api >= seccomp_flags[i].min_api &&
-            kernel_accepts_seccomp_flags(seccomp_flags[i].kernel_flags))
+        if (kernel_accepts_seccomp_flags(seccomp_flags[i].kernel_flags))
             strv_push(&s->supported_flags, &s->supported_flags_len, xstrdup(seccomp_flags[i].name));
     }
 }

@@ -81,6 +81,44 @@ static int check_specs(const struct cgroup *cg, char *const *specs, size_t n,
     return 0;
 }
 
+/* cgroup v2 rules a sub-cgroup must meet to take a process, checked first
+ * so the error says why instead of the kernel's bare EBUSY/EOPNOTSUPP. */
+static int check_v2_target(const char *dir, const char *spec, struct ocirun_error *err)
+{
+    cleanup_free char *type = NULL, *ctl = NULL;
+
+    if (cgroup_read(dir, "cgroup.type", &type, NULL) < 0)
+        return 0; /* the root of the hierarchy or an old kernel: let the write decide */
+    if (strncmp(type, "domain invalid", 14) == 0)
+        return error_plain(err, EINVAL,
+                           "--cgroup `%s`: sub-cgroup `%s` is \"domain invalid\" (a domain "
+                           "inside a threaded subtree) and cannot hold processes",
+                           spec, dir);
+    if (strncmp(type, "threaded", 8) == 0)
+        return 0; /* threaded cgroups may hold processes and children */
+    if (cgroup_read(dir, "cgroup.subtree_control", &ctl, NULL) == 0 &&
+        ctl[strspn(ctl, " \n")] != '\0') {
+        ctl[strcspn(ctl, "\n")] = '\0';
+        return error_plain(err, EBUSY,
+                           "--cgroup `%s`: sub-cgroup `%s` delegates controllers to its "
+                           "children (cgroup.subtree_control: %s), so it cannot hold processes "
+                           "(the no-internal-processes rule of cgroup v2)",
+                           spec, dir, ctl);
+    }
+    return 0;
+}
+
+/* The spec that chose sub for hierarchy h, for the messages. */
+static const char *spec_of(const struct cgroup_hierarchy *h, char *const *specs, size_t n,
+                           const char *sub)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(specs[i], sub) == 0 || (strchr(specs[i], ':') && !h->unified &&
+                                           strcmp(strchr(specs[i], ':') + 1, sub) == 0))
+            return specs[i];
+    return sub;
+}
+
 int cgroup_enter_sub(struct cgroup *cg, pid_t pid, char *const *specs, size_t n,
                      struct ocirun_error *err)
 {
@@ -104,8 +142,11 @@ int cgroup_enter_sub(struct cgroup *cg, pid_t pid, char *const *specs, size_t n,
         /* runc's rule: the sub-cgroup must exist, it is never made here */
         if (sub != NULL && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
             return error_plain(err, ENOENT, "--cgroup: sub-cgroup `%s` does not exist", dir);
-        if (cgroup_write(dir, "cgroup.procs", buf, err) < 0)
+        if (sub != NULL && cg->h[i].unified &&
+            check_v2_target(dir, spec_of(&cg->h[i], specs, n, sub), err) < 0)
             return -1;
+        if (cgroup_write(dir, "cgroup.procs", buf, err) < 0)
+            return sub ? error_wrap(err, "--cgroup `%s`", spec_of(&cg->h[i], specs, n, sub)) : -1;
     }
     return 0;
 }

@@ -87,14 +87,66 @@ bool cgroup_has_controller(const struct cgroup *cg, const char *controller);
 /* The first field that needs a controller (not devices), or NULL. */
 const char *cgroup_resources_limit_field(const struct oci_resources *r);
 
-/* cpu.shares (2..262144) -> cpu.weight (1..10000), as runc and crun do. */
-uint64_t cgroup_shares_to_weight(uint64_t shares);
 /* memory.swap (v1 meaning: memory+swap) -> memory.swap.max. Returns < 0 on
  * an inconsistent pair; *out = -1 means "max", 0 with *set=false means
  * leave it. */
 int cgroup_swap_to_v2(int64_t swap, int64_t limit, int64_t *out, struct ocirun_error *err);
 /* "max" for a negative value, else the decimal number. */
 void cgroup_format_limit(int64_t v, char *buf, size_t len);
+
+/* ---- cgroup-v2-format.c: pure conversions and lines for the v2 files ---- */
+
+/* cpu.shares (2..262144) -> cpu.weight (1..10000) with the log-quadratic
+ * mapping of runc >= 1.3.2 and crun >= 1.23 (1024 -> 100); 0 stays 0. */
+uint64_t cgroup_shares_to_weight(uint64_t shares);
+/* blockIO weight (10..1000) -> io.weight (1..10000), as runc and crun. */
+uint64_t cgroup_blkio_to_io_weight(uint64_t weight);
+/* The cpu.max line for quota/period; current is cpu.max as read (NULL at
+ * create), used to keep the quota when only the period changes. Returns 0
+ * when neither is set (nothing to write), 1 with the line in buf. */
+int cgroup_cpu_max_line(const struct oci_cpu *c, const char *current, char *buf, size_t len);
+/* A valid MAJ:MIN (12/20 bits), or an error naming field. */
+int cgroup_check_devnum(const char *field, int64_t major, int64_t minor, struct ocirun_error *err);
+/* One io.max line: the throttle limits of one device, merged from the four
+ * throttle*Device lists; field names the first entry for errors. */
+struct cgroup_io_max {
+    int64_t major, minor;
+    bool set[4];        /* rbps wbps riops wiops */
+    uint64_t value[4];  /* 0 (v1's "no limit") is written as max */
+    char field[96];
+};
+int cgroup_io_max_build(const struct oci_block_io *b, struct cgroup_io_max **out, size_t *n,
+                        struct ocirun_error *err);
+void cgroup_io_max_line(const struct cgroup_io_max *e, char *buf, size_t len);
+/* "2MB" -> the kernel's name ("2MB", "1GB", "64KB") and the size in KiB. */
+int cgroup_hugetlb_name(const char *page_size, char *name, size_t len, uint64_t *kib,
+                        struct ocirun_error *err);
+/* The page size of limit i exists on the host (sysdir is normally
+ * /sys/kernel/mm/hugepages). */
+int cgroup_hugetlb_check(const char *sysdir, const struct oci_hugepage_limit *l, size_t i,
+                         struct ocirun_error *err);
+/* "DEV hca_handle=N hca_object=N" (only the fields given); the device name
+ * is checked (printable, no blank, '/' or '=', < 64 bytes). */
+int cgroup_rdma_line(const char *dev, const struct oci_rdma *r, char *buf, size_t len,
+                     struct ocirun_error *err);
+/* A `unified` key is a plain file name CONTROLLER.FILE (no '/', no ".."),
+ * not a cgroup.* core file other than cgroup.max.descendants/max.depth;
+ * the value has no control character but newline and tab. */
+int cgroup_unified_check(const char *key, const char *value, struct ocirun_error *err);
+/* The v2 controller a key belongs to ("memory" for memory.high), or NULL
+ * (cgroup.*, unknown prefixes). */
+const char *cgroup_unified_controller(const char *key);
+
+/* ---- cgroup-v2-resources.c: blockIO, hugetlb, rdma, unified writers ---- */
+
+/* Writes value to file in the directory dirfd (openat, O_NOFOLLOW); the
+ * error names the config field and the file. */
+int cgroup_v2_write_field(int dirfd, const char *field, const char *file, const char *value,
+                          struct ocirun_error *err);
+int cgroup_v2_apply_block_io(int dirfd, const struct oci_block_io *b, struct ocirun_error *err);
+int cgroup_v2_apply_hugetlb(int dirfd, const struct oci_resources *r, struct ocirun_error *err);
+int cgroup_v2_apply_rdma(int dirfd, const struct oci_rdma_map *m, struct ocirun_error *err);
+int cgroup_v2_apply_unified(int dirfd, const struct oci_string_map *m, struct ocirun_error *err);
 
 /* ---- cgroup-v1.c ---- */
 /* A v1 directory just made: cpuset needs cpus/mems before it accepts tasks. */

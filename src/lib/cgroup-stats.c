@@ -169,12 +169,19 @@ static void v2_memory(FILE *f, const char *dir)
 {
     uint64_t usage = read_u64(dir, "memory.current", 0);
     uint64_t swap = read_u64(dir, "memory.swap.current", 0);
+    uint64_t limit = read_u64(dir, "memory.max", UINT64_MAX);
+    uint64_t swap_limit = read_u64(dir, "memory.swap.max", UINT64_MAX);
 
-    /* runc on v2: swap is reported as memory+swap, v1's meaning */
+    /* runc on v2: swap is reported as memory+swap, v1's meaning, for the
+     * limit too (unlimited when either part is) */
+    if (limit == UINT64_MAX || swap_limit > UINT64_MAX - limit)
+        swap_limit = UINT64_MAX;
+    else
+        swap_limit += limit;
     fputs("\"memory\":{", f);
-    put_usage(f, "usage", read_u64(dir, "memory.max", UINT64_MAX), usage,
-              read_u64(dir, "memory.peak", 0), read_key(dir, "memory.events", "max"));
-    put_usage(f, "swap", read_u64(dir, "memory.swap.max", UINT64_MAX), usage + swap, 0, 0);
+    put_usage(f, "usage", limit, usage, read_u64(dir, "memory.peak", 0),
+              read_key(dir, "memory.events", "max"));
+    put_usage(f, "swap", swap_limit, usage + swap, 0, 0);
     put_usage(f, "kernel", 0, 0, 0, 0);
     put_usage(f, "kernelTCP", 0, 0, 0, 0);
     put_raw(f, dir, "memory.stat");

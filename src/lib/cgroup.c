@@ -238,6 +238,22 @@ static int make_dir(struct cgroup_hierarchy *h, struct ocirun_error *err)
     return 0;
 }
 
+/* Frozen itself or under a frozen ancestor (a new child inherits the
+ * freeze): a process cloned into it would stop before its first
+ * instruction and create would hang until the timeout. */
+static bool leaf_frozen(const struct cgroup_hierarchy *h)
+{
+    cleanup_free char *text = NULL;
+
+    if (h->unified)
+        return cgroup_read(h->dir, "cgroup.events", &text, NULL) == 0 &&
+               strstr(text, "frozen 1") != NULL;
+    if (strcmp(h->controllers, "freezer") != 0)
+        return false;
+    return cgroup_read(h->dir, "freezer.state", &text, NULL) == 0 &&
+           strncmp(text, "THAWED", 6) != 0;
+}
+
 static int make_dirs(struct cgroup *cg, const struct oci_resources *r, bool rootless,
                      struct ocirun_error *err)
 {
@@ -256,6 +272,11 @@ static int make_dirs(struct cgroup *cg, const struct oci_resources *r, bool root
             }
             return -1;
         }
+        if (leaf_frozen(&cg->h[i]))
+            return error_make(err, EBUSY,
+                              "cgroup `%s` is frozen (by itself or an ancestor): thaw it "
+                              "before creating a container in it",
+                              cg->h[i].dir);
         if (cg->h[i].unified && cg->mode == CGROUP_MODE_UNIFIED &&
             cgroup_v2_enable_controllers(&cg->h[i], r, err) < 0)
             return -1;

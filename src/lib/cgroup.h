@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -95,6 +96,35 @@ int cgroup_oom_open(struct cgroup *cg, struct cgroup_oom **out, struct ocirun_er
 int cgroup_oom_fd(const struct cgroup_oom *w);
 unsigned cgroup_oom_count(struct cgroup_oom *w);
 void cgroup_oom_free(struct cgroup_oom *w);
+
+/* kill --all (cgroup-kill.c): signals every process of the cgroup and its
+ * sub-cgroups. SIGKILL on v2 is one write to cgroup.kill; any other signal
+ * is sent to the listed pids with the cgroup frozen meanwhile, so no fork
+ * escapes (as runc's signalAllProcesses). A paused container stays paused
+ * unless the signal is SIGKILL (then it is thawed after, so the processes
+ * die). A cgroup that no longer exists is not an error. */
+int cgroup_signal_all(struct cgroup *cg, int sig, struct ocirun_error *err);
+
+/* cgroup ownership (cgroup-owner.c, config-linux.md): on a unified host,
+ * when config has a new user namespace, a new cgroup namespace and a
+ * writable cgroup mount on /sys/fs/cgroup, chowns the container's cgroup
+ * directory and the files in /sys/kernel/cgroup/delegate to the host ids
+ * process.user maps to; a no-op otherwise (also when the uid is unmapped).
+ * Call before any process is in the cgroup. */
+int cgroup_set_owner(struct cgroup *cg, const struct oci_config *config, bool rootless,
+                     struct ocirun_error *err);
+
+/* Pure parts of cgroup-owner.c, for the unit tests. */
+/* The host id that id maps to through m (0 found, -1 unmapped). */
+int cgroup_owner_map_id(const struct oci_id_mapping *m, size_t n, uint32_t id, uint32_t *host);
+/* Whether config asks for a delegated cgroup (see cgroup_set_owner). */
+bool cgroup_owner_wanted(const struct oci_config *config);
+/* The host uid/gid of process.user (gid -1 when unmapped); < 0 when the
+ * uid is not mapped. */
+int cgroup_owner_ids(const struct oci_config *config, uid_t *uid, gid_t *gid);
+/* The file names of /sys/kernel/cgroup/delegate text (NULL or empty: the
+ * spec's fallback list), a NULL-terminated malloc'd array. */
+char **cgroup_owner_parse_delegate(const char *text, size_t *n);
 
 void cgroup_free(struct cgroup *cg);
 

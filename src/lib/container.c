@@ -277,6 +277,10 @@ static int serve_init(struct create_ctx *ctx, struct ocirun_error *err)
             r = handle_pty(ctx, fd, err);
             fd = -1;
             break;
+        case SPAWN_MSG_SECCOMP_FD:
+            r = seccomp_notify_forward(ctx->config->linux_->seccomp, fd, ctx->pid, ctx->c->state,
+                                       err);
+            break;
         case SPAWN_MSG_READY:
             return 0;
         case SPAWN_MSG_ERROR:
@@ -303,21 +307,18 @@ static int write_pid_file(const char *path, pid_t pid, struct ocirun_error *err)
     return 0;
 }
 
+/* Through the BPF cache under the state root (seccomp_cache.c). */
 static int compile_seccomp(struct create_ctx *ctx, struct ocirun_error *err)
 {
-    if (seccomp_compile(ctx->config->linux_->seccomp, &ctx->seccomp, err) < 0)
-        return -1;
-    if (ctx->seccomp != NULL && seccomp_uses_notify(ctx->seccomp))
-        return error_make(err, ENOTSUP,
-                          "linux.seccomp: SCMP_ACT_NOTIFY (listenerPath) is not "
-                          "supported yet");
-    return 0;
+    return seccomp_compile_cached(ctx->config->linux_->seccomp, ctx->req->root, &ctx->seccomp,
+                                  err);
 }
 
 static int spawn_container(struct create_ctx *ctx, struct ocirun_error *err)
 {
     if (cgroup_create(ctx->req->cgroup_manager, ctx->req->id, ctx->config->linux_->cgroups_path,
-                      ctx->config->linux_->resources, ctx->rootless, &ctx->cg, err) < 0)
+                      ctx->config->linux_->resources, ctx->rootless, &ctx->cg, err) < 0 ||
+        cgroup_set_owner(ctx->cg, ctx->config, ctx->rootless, err) < 0)
         return -1;
     if (namespaces_plan(ctx->config->linux_, cgroup_clone_fd(ctx->cg) >= 0 && spawn_has_clone3(),
                         &ctx->ns, err) < 0)

@@ -88,10 +88,15 @@ static int stream(struct container *c, struct cgroup *cg, long interval_ms, FILE
             ret = error_make(err, errno, "poll");
             break;
         }
-        for (unsigned n = r > 0 && fds[1].revents ? cgroup_oom_count(oom) : 0; n > 0; n--)
+        bool exited = r > 0 && fds[0].revents != 0;
+        /* on exit, look once more: the kernel rate-limits memory.events
+         * notifications, so the inotify event of the OOM that killed the
+         * init may not have arrived yet (the counter is already updated) */
+        for (unsigned n = (r > 0 && fds[1].revents) || exited ? cgroup_oom_count(oom) : 0; n > 0;
+             n--)
             fprintf(out, "{\"type\":\"oom\",\"id\":\"%s\"}\n", c->id);
         fflush(out);
-        if (r > 0 && fds[0].revents)
+        if (exited)
             break; /* the init exited: the container stopped */
         if (now_ms() >= next) {
             if (print_stats(cg, c->id, out, err) < 0) {

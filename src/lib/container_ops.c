@@ -61,39 +61,40 @@ static int open_cgroup(struct container *c, struct cgroup **cg, struct ocirun_er
     return cgroup_open(manager, p->cgroup_path, cg, err);
 }
 
-static int kill_all(struct container *c, int sig, struct ocirun_error *err)
+/* kill --all. As runc 1.1: a stopped container is no error (processes
+ * may outlive the init when the pid namespace is shared, and those are
+ * what --all is for), nor is a cgroup that is already gone. */
+static int kill_all(struct container *c, int sig, bool stopped, struct ocirun_error *err)
 {
     struct cgroup *cg = NULL;
-    cleanup_free pid_t *pids = NULL;
-    size_t n = 0;
     int r;
 
     if (open_cgroup(c, &cg, err) < 0)
         return -1;
-    if (cg == NULL)
+    if (cg == NULL || cgroup_path(cg)[0] == '\0') {
+        cgroup_free(cg);
+        if (stopped)
+            return 0;
         return error_plain(err, ENOENT, "kill --all `%s`: the container has no cgroup", c->id);
-    r = cgroup_pids(cg, &pids, &n, err);
-    cgroup_free(cg);
-    if (r < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (kill(pids[i], sig) < 0 && errno != ESRCH)
-            return error_make(err, errno, "kill pid %d of `%s`", (int)pids[i], c->id);
     }
-    return 0;
+    r = cgroup_signal_all(cg, sig, err);
+    cgroup_free(cg);
+    return r < 0 ? error_wrap(err, "kill --all `%s`", c->id) : 0;
 }
 
 int container_kill(const char *root, const char *id, int signal, bool all, struct ocirun_error *err)
 {
     cleanup_container struct container *c = NULL;
     cleanup_close int pidfd = -1;
+    bool stopped;
 
     if (container_load(root, id, true, &c, err) < 0)
         return -1;
-    if (strcmp(container_status(c), "stopped") == 0)
-        return error_plain(err, ESRCH, "container not running");
+    stopped = strcmp(container_status(c), "stopped") == 0;
     if (all)
-        return kill_all(c, signal, err);
+        return kill_all(c, signal, stopped, err);
+    if (stopped)
+        return error_plain(err, ESRCH, "container not running");
     pidfd = container_init_pidfd(c);
     if (pidfd < 0) {
         if (errno == ESRCH)

@@ -16,7 +16,6 @@
  * changes directory (CVE-2024-21626). */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -36,6 +35,7 @@
 #include "container_internal.h"
 #include "exec.h"
 #include "log.h"
+#include "lsm.h"
 #include "namespaces.h"
 #include "process.h"
 #include "seccomp_filter.h"
@@ -57,126 +57,13 @@ struct exec_ctx {
     pid_t pid;  /* X, on the host */
     int pidfd;  /* of X */
     int master; /* pty master kept for the foreground proxy */
+    int seccomp_fd; /* X's seccomp listener until forwarded, else -1 */
 };
-
-/* ---- the process object ---------------------------------------------- */
-
-static void strv_append(char ***v, size_t *n, const char *s)
-{
-    *v = xrealloc(*v, sizeof(char *) * (*n + 1));
-    (*v)[(*n)++] = xstrdup(s);
-}
-
-/* runc appends --env; a NAME given twice would leave the first value in
- * effect for getenv, so the later one replaces it instead. */
-static void env_set(struct oci_process *p, const char *kv)
-{
-    const char *eq = strchr(kv, '=');
-    size_t n = eq ? (size_t)(eq - kv) : strlen(kv);
-
-    for (size_t i = 0; i < p->env_len; i++) {
-        if (p->env[i] && strncmp(p->env[i], kv, n) == 0 &&
-            (p->env[i][n] == '=' || p->env[i][n] == '\0')) {
-            free(p->env[i]);
-            p->env[i] = xstrdup(kv);
-            return;
-        }
-    }
-    strv_append(&p->env, &p->env_len, kv);
-}
-
-/* "net_admin" and "CAP_NET_ADMIN" both name CAP_NET_ADMIN. */
-static char *cap_name(const char *s)
-{
-    bool prefixed = strncasecmp(s, "CAP_", 4) == 0;
-    char *name = xasprintf("%s%s", prefixed ? "" : "CAP_", s);
-
-    for (char *c = name; *c; c++)
-        *c = (char)toupper((unsigned char)*c);
-    return name;
-}
-
-static void add_caps(struct oci_process *p, char *const *caps, size_t n)
-{
-    struct oci_capabilities *c;
-
-    if (n == 0)
-        return;
-    if (p->capabilities == NULL)
-        p->capabilities = xzalloc(sizeof(*p->capabilities));
-    c = p->capabilities;
-    for (size_t i = 0; i < n; i++) {
-        cleanup_free char *name = cap_name(caps[i]);
-        strv_append(&c->bounding, &c->bounding_len, name);
-        strv_append(&c->effective, &c->effective_len, name);
-        strv_append(&c->permitted, &c->permitted_len, name);
-    }
-}
-
-static void apply_user(struct oci_process *p, const struct exec_request *req)
-{
-    if (p->user == NULL && (req->user_set || req->additional_gids_len > 0))
-        p->user = xzalloc(sizeof(*p->user));
-    if (req->user_set) {
-        p->user->uid = req->uid;
-        if (req->gid_set)
-            p->user->gid = req->gid;
-    }
-    for (size_t i = 0; i < req->additional_gids_len; i++) {
-        struct oci_user *u = p->user;
-        u->additional_gids =
-            xrealloc(u->additional_gids, sizeof(uint32_t) * (u->additional_gids_len + 1));
-        u->additional_gids[u->additional_gids_len++] = req->additional_gids[i];
-    }
-}
-
-static void set_string(char **dst, const char *value)
-{
-    if (value == NULL)
-        return;
-    free(*dst);
-    *dst = xstrdup(value);
-}
-
-/* runc's exec flags over the container's own process. */
-static void apply_overrides(struct oci_process *p, const struct exec_request *req)
-{
-    for (size_t i = 0; i < p->args_len; i++)
-        free(p->args[i]);
-    free(p->args);
-    p->args = NULL;
-    p->args_len = 0;
-    for (size_t i = 0; i < req->args_len; i++)
-        strv_append(&p->args, &p->args_len, req->args[i]);
-    set_string(&p->cwd, req->cwd);
-    set_string(&p->apparmor_profile, req->apparmor);
-    set_string(&p->selinux_label, req->process_label);
-    for (size_t i = 0; i < req->env_len; i++)
-        env_set(p, req->env[i]);
-    add_caps(p, req->caps, req->caps_len);
-    p->terminal = req->tty;
-    if (req->no_new_privs)
-        p->no_new_privileges = true;
-    apply_user(p, req);
-}
-
-/* The host has neither AppArmor nor SELinux support in ocirun: a label
- * asked for by the exec caller must not be silently dropped. */
-static int check_labels(const struct oci_process *p, struct ocirun_error *err)
-{
-    if (p->apparmor_profile != NULL && p->apparmor_profile[0] != '\0')
-        return error_make(err, ENOTSUP,
-                          "apparmor profile `%s`: AppArmor is not supported on this host",
-                          p->apparmor_profile);
-    if (p->selinux_label != NULL && p->selinux_label[0] != '\0')
-        return error_make(err, ENOTSUP, "process label `%s`: SELinux is not supported on this host",
-                          p->selinux_label);
-    return 0;
-}
 
 static int load_process(struct exec_ctx *ctx, struct ocirun_error *err)
 {
     const struct exec_request *req = ctx->req;
+    const struct oci_linux *l = ctx->config->linux_;
     struct oci_process *p = NULL;
     char *perr = NULL;
 
@@ -194,17 +81,7 @@ static int load_process(struct exec_ctx *ctx, struct ocirun_error *err)
         return error_make(err, 0, "config `%s`: no process", ctx->c->state->ocirun->config_path);
     }
     ctx->p = ctx->config->process;
-    if (req->process_path == NULL) {
-        if (check_labels(ctx->p, err) < 0) /* the container was created with these */
-            return -1;
-        apply_overrides(ctx->p, req);
-    }
-    caps_validate(ctx->p->capabilities); /* unknown names: a warning, as for create */
-    if (check_labels(ctx->p, err) < 0 ||
-        process_validate(ctx->p, ctx->config->linux_ ? ctx->config->linux_->personality : NULL,
-                         err) < 0)
-        return -1;
-    return terminal_check_request(ctx->p->terminal, req->detach, req->console_socket, err);
+    return exec_process_prepare(ctx->p, req, l ? l->personality : NULL, lsm_host(), err);
 }
 
 /* ---- the container --------------------------------------------------- */
@@ -250,11 +127,7 @@ static int compile_seccomp(struct exec_ctx *ctx, struct ocirun_error *err)
     /* Most containers have no profile: no libseccomp work at all then. */
     if (l == NULL || l->seccomp == NULL)
         return 0;
-    if (seccomp_compile(l->seccomp, &ctx->seccomp, err) < 0)
-        return -1;
-    if (seccomp_uses_notify(ctx->seccomp))
-        return error_make(err, ENOTSUP, "linux.seccomp: SCMP_ACT_NOTIFY is not supported yet");
-    return 0;
+    return seccomp_compile_cached(l->seccomp, ctx->req->root, &ctx->seccomp, err);
 }
 
 static int open_cgroup(struct exec_ctx *ctx, struct ocirun_error *err)
@@ -342,11 +215,10 @@ static int join_namespaces(struct exec_ctx *ctx, struct ocirun_error *err)
 
 /* ---- X: the process ------------------------------------------------ */
 
+/* A listener fd (SCMP_ACT_NOTIFY) goes to P, which forwards it. */
 static int install_seccomp(struct exec_ctx *ctx, struct ocirun_error *err)
 {
-    int notify_fd;
-
-    return ctx->seccomp ? seccomp_install(ctx->seccomp, &notify_fd, err) : 0;
+    return ctx->seccomp ? seccomp_install_and_pass(ctx->seccomp, ctx->sock[1], err) : 0;
 }
 
 static int setup_tty(struct exec_ctx *ctx, struct ocirun_error *err)
@@ -410,7 +282,8 @@ __attribute__((noreturn)) static void process_main(struct exec_ctx *ctx)
     if (setup_process(ctx, &err) < 0 || (exe = process_find_executable(ctx->p, &err)) == NULL)
         goto fail;
     env = process_build_env(ctx->p);
-    if (process_prepare_fds(ctx->req->preserve_fds, &err) < 0)
+    if (process_prepare_fds(ctx->req->preserve_fds, &err) < 0 ||
+        lsm_set_exec_labels(ctx->p, &err) < 0)
         goto fail;
     if (ctx->p->no_new_privileges && install_seccomp(ctx, &err) < 0)
         goto fail;
@@ -502,6 +375,32 @@ static int handle_pty(struct exec_ctx *ctx, int fd, struct ocirun_error *err)
     return r;
 }
 
+/* SCMP_ACT_NOTIFY: X's listener goes to the agent once X's pid is known
+ * (J's READY and X's SECCOMP_FD come in any order). */
+static int take_seccomp_fd(struct exec_ctx *ctx, int fd, struct ocirun_error *err)
+{
+    if (fd < 0 || ctx->seccomp_fd >= 0) {
+        if (fd >= 0)
+            close(fd);
+        return error_make(err, EPROTO, "exec channel: bad seccomp listener message");
+    }
+    ctx->seccomp_fd = fd;
+    return 0;
+}
+
+static int forward_seccomp(struct exec_ctx *ctx, struct ocirun_error *err)
+{
+    int r;
+
+    if (ctx->seccomp_fd < 0 || ctx->pid <= 0)
+        return 0;
+    r = seccomp_notify_forward(ctx->config->linux_->seccomp, ctx->seccomp_fd, ctx->pid,
+                               ctx->c->state, err);
+    close(ctx->seccomp_fd);
+    ctx->seccomp_fd = -1;
+    return r;
+}
+
 /* Until X has exec'd (EOF: J has exited and the channel is close-on-exec in
  * X) or failed. J's READY (X's pid) and X's PTY_MASTER come in any order. */
 static int wait_exec(struct exec_ctx *ctx, struct ocirun_error *err)
@@ -525,8 +424,11 @@ static int wait_exec(struct exec_ctx *ctx, struct ocirun_error *err)
         }
         if (m.type == SPAWN_MSG_ERROR)
             return spawn_msg_to_error(&m, err);
-        if (m.type == SPAWN_MSG_READY) {
-            if (take_pid(ctx, m.value, err) < 0)
+        if (m.type == SPAWN_MSG_READY || m.type == SPAWN_MSG_SECCOMP_FD) {
+            if (m.type == SPAWN_MSG_READY ? take_pid(ctx, m.value, err) < 0
+                                          : take_seccomp_fd(ctx, fd, err) < 0)
+                return -1;
+            if (forward_seccomp(ctx, err) < 0)
                 return -1;
             continue;
         }
@@ -628,6 +530,8 @@ static void exec_ctx_release(struct exec_ctx *ctx)
         close(ctx->init_pidfd);
     if (ctx->master >= 0)
         close(ctx->master);
+    if (ctx->seccomp_fd >= 0)
+        close(ctx->seccomp_fd);
     if (ctx->seccomp)
         seccomp_program_free(ctx->seccomp);
     if (ctx->cg)
@@ -639,7 +543,8 @@ static void exec_ctx_release(struct exec_ctx *ctx)
 
 int container_exec(const struct exec_request *req, struct ocirun_error *err)
 {
-    struct exec_ctx ctx = {.req = req, .init_pidfd = -1, .pidfd = -1, .master = -1};
+    struct exec_ctx ctx = {
+        .req = req, .init_pidfd = -1, .pidfd = -1, .master = -1, .seccomp_fd = -1};
     int r;
 
     ctx.sock[0] = ctx.sock[1] = -1;

@@ -49,4 +49,14 @@ struct exec_request {
  * the process could not be started. */
 int container_exec(const struct exec_request *req, struct ocirun_error *err);
 
+/* exec_process.c: applies the request's flags over p (unless
+ * req->process_path: then p is the whole --process object), then validates
+ * it as create would (args, cwd, rlimits..., LSM labels against the host
+ * mask lsm, terminal vs --detach/--console-socket). */
+struct oci_process;
+struct oci_personality;
+int exec_process_prepare(struct oci_process *p, const struct exec_request *req,
+                         const struct oci_personality *pers, unsigned lsm,
+                         struct ocirun_error *err);
+
 #endif

@@ -16,6 +16,7 @@
 #include "hooks.h"
 #include "init.h"
 #include "log.h"
+#include "lsm.h"
 #include "process.h"
 #include "spawn.h"
 #include "sysctl.h"
@@ -133,13 +134,13 @@ static int setup_environment(struct init_ctx *ctx, struct ocirun_error *err)
     return rootfs_finalize(&ctx->rootfs, err);
 }
 
+/* A listener fd (SCMP_ACT_NOTIFY) goes to the parent, which can still
+ * reach linux.seccomp.listenerPath on the host. */
 static int install_seccomp(struct init_ctx *ctx, struct ocirun_error *err)
 {
-    int notify_fd; /* SCMP_ACT_NOTIFY is refused before the clone */
-
     if (ctx->seccomp == NULL)
         return 0;
-    return seccomp_install(ctx->seccomp, &notify_fd, err);
+    return seccomp_install_and_pass(ctx->seccomp, ctx->sock, err);
 }
 
 /* The process attributes, user and capabilities, in the order the kernel
@@ -182,7 +183,8 @@ static int init_setup(struct init_ctx *ctx, char **exe, char ***env, struct ocir
     if (*exe == NULL)
         return -1;
     *env = process_build_env(ctx->config->process);
-    if (process_prepare_fds(ctx->req->preserve_fds, err) < 0)
+    if (process_prepare_fds(ctx->req->preserve_fds, err) < 0 ||
+        lsm_set_exec_labels(ctx->config->process, err) < 0)
         return -1;
     /* With no_new_privs: last, as close to execve as the exec.fifo
      * handshake allows (as runc): the profile only has to allow what

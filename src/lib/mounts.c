@@ -21,6 +21,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "lsm.h"
 #include "mounts.h"
 #include "safepath.h"
 #include "util.h"
@@ -312,9 +313,13 @@ static int mount_filesystem(struct mount_job *j, struct ocirun_error *err)
         flags &= ~(unsigned long)MS_RDONLY; /* the copy needs it writable */
     uint64_t old_id = mount_id_of(dest);
     const char *src = j->m->source ? j->m->source : j->type;
-    if (mount(src, fd_magic_path(dest, buf), j->type, flags, j->opts.data) < 0)
+    const struct oci_linux *lx = j->ctx->config->linux_;
+    cleanup_free char *labeled =
+        lsm_mount_data(j->opts.data, lx ? lx->mount_label : NULL, j->type, lsm_host());
+    const char *data = labeled ? labeled : j->opts.data;
+    if (mount(src, fd_magic_path(dest, buf), j->type, flags, data) < 0)
         return error_make(err, errno, "mounts[%zu]: mount %s `%s` to `%s` (data `%s`)", j->index,
-                          j->type, src, j->dest, j->opts.data ? j->opts.data : "");
+                          j->type, src, j->dest, data ? data : "");
     cleanup_close int mnt = reopen_new_mount(j, old_id, err);
     if (mnt < 0)
         return -1;

@@ -169,6 +169,52 @@ static int finalize_root(const struct rootfs_context *ctx, int rootfd, struct oc
     return 0;
 }
 
+static bool has_cgroupns(const struct oci_config *config)
+{
+    const struct oci_linux *lx = config->linux_;
+
+    for (size_t i = 0; lx && i < lx->namespaces_len; i++)
+        if (lx->namespaces[i].type && strcmp(lx->namespaces[i].type, "cgroup") == 0)
+            return true;
+    return false;
+}
+
+static uint64_t mnt_id_at(int dirfd, const char *path)
+{
+    struct statx stx;
+
+    if (statx(dirfd, path, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0)
+        return 0;
+    return stx.stx_mnt_id;
+}
+
+/* CVE-2023-25809: a container with a user namespace of its own but no
+ * cgroup namespace sees the host's cgroup tree (a cgroup mount, or the
+ * host's /sys bound with `rbind,ro`, where `ro` does not reach the
+ * submounts). In a rootless setup that tree includes cgroups the user owns
+ * on the host: whatever the config says, it is read-only inside,
+ * recursively, as runc's fix for the CVE makes it. Nothing to do when
+ * /sys/fs/cgroup is not a mount point. */
+static int cgroup_tree_readonly(const struct rootfs_context *ctx, int rootfd,
+                                struct ocirun_error *err)
+{
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    cleanup_close int fd = -1;
+    uint64_t id;
+
+    if (!ctx->in_userns || has_cgroupns(ctx->config))
+        return 0;
+    fd = safepath_open(rootfd, "/sys/fs/cgroup", O_PATH | O_DIRECTORY, 0, NULL);
+    if (fd < 0)
+        return 0; /* no /sys/fs/cgroup at all */
+    id = mnt_id_at(fd, "");
+    if (id == 0 || id == mnt_id_at(fd, ".."))
+        return 0;
+    if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+        return error_make(err, errno, "make `/sys/fs/cgroup` read-only (no cgroup namespace)");
+    return 0;
+}
+
 int rootfs_finalize(const struct rootfs_context *ctx, struct ocirun_error *err)
 {
     const struct oci_linux *lx = ctx->config->linux_;
@@ -179,6 +225,8 @@ int rootfs_finalize(const struct rootfs_context *ctx, struct ocirun_error *err)
     if (lx && paths_make_readonly(rootfd, lx->readonly_paths, lx->readonly_paths_len, err) < 0)
         return -1;
     if (lx && paths_mask(rootfd, lx->masked_paths, lx->masked_paths_len, err) < 0)
+        return -1;
+    if (cgroup_tree_readonly(ctx, rootfd, err) < 0)
         return -1;
     return finalize_root(ctx, rootfd, err);
 }

@@ -11,6 +11,7 @@
 
 #include "devices.h"
 #include "log.h"
+#include "lsm.h"
 #include "mounts.h"
 #include "rootfs.h"
 #include "safepath.h"
@@ -102,6 +103,11 @@ static int validate_path_list(char *const *paths, size_t n, const char *field,
 int rootfs_validate(const struct oci_config *config, struct ocirun_error *err)
 {
     const struct oci_linux *lx = config->linux_;
+
+    /* Here because this runs before anything is cloned: a label the host
+     * cannot apply fails create, not the init. */
+    if (lsm_validate(config->process, lx ? lx->mount_label : NULL, lsm_host(), err) < 0)
+        return -1;
 
     for (size_t i = 0; i < config->mounts_len; i++)
         if (validate_mount(config, i, err) < 0)

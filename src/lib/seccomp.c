@@ -21,8 +21,11 @@
 #include <seccomp.h>
 #endif
 
+#include "fdpass.h"
 #include "log.h"
 #include "seccomp_filter.h"
+#include "seccomp_internal.h"
+#include "spawn.h"
 #include "util.h"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
@@ -31,13 +34,6 @@
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
-
-struct seccomp_program {
-    struct sock_filter *insns;
-    unsigned short len;
-    unsigned long flags; /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
-    bool notify;         /* load with SECCOMP_FILTER_FLAG_NEW_LISTENER */
-};
 
 /* ---- loading (container init: no allocation, no libseccomp) ------------- */
 
@@ -65,6 +61,22 @@ int seccomp_install(const struct seccomp_program *p, int *notify_fd, struct ocir
     return 0;
 }
 
+int seccomp_install_and_pass(const struct seccomp_program *p, int sock, struct ocirun_error *err)
+{
+    struct spawn_msg m = {.type = SPAWN_MSG_SECCOMP_FD};
+    cleanup_close int fd = -1;
+
+    if (seccomp_install(p, &fd, err) < 0)
+        return -1;
+    if (fd < 0)
+        return 0;
+    /* The profile must allow sendmsg; a NOTIFY on it would wait for an
+     * agent that only gets the fd through this very call. */
+    if (fd_send(sock, fd, &m, sizeof(m), err) < 0)
+        return error_wrap(err, "pass the seccomp listener fd to the runtime");
+    return 0;
+}
+
 bool seccomp_uses_notify(const struct seccomp_program *p)
 {
     return p != NULL && p->notify;
@@ -79,6 +91,13 @@ void seccomp_program_free(struct seccomp_program *p)
 }
 
 #ifndef HAVE_SECCOMP
+
+int seccomp_compile_cached(const struct oci_seccomp *s, const char *cache_root,
+                           struct seccomp_program **out, struct ocirun_error *err)
+{
+    (void)cache_root;
+    return seccomp_compile(s, out, err);
+}
 
 int seccomp_compile(const struct oci_seccomp *s, struct seccomp_program **out,
                     struct ocirun_error *err)
@@ -561,17 +580,14 @@ static int compile_filter(struct compile_ctx *c, struct ocirun_error *err)
     return final_flags(c, err);
 }
 
-int seccomp_compile(const struct oci_seccomp *s, struct seccomp_program **out,
-                    struct ocirun_error *err)
+static int compile_program(const struct oci_seccomp *s, struct seccomp_program **out,
+                           struct ocirun_error *err)
 {
     struct compile_ctx c = {.s = s};
     struct bpf_buf b = {0};
     struct seccomp_program *p;
     int ret = -1;
 
-    *out = NULL;
-    if (s == NULL)
-        return 0;
     if (compile_filter(&c, err) < 0)
         goto out;
     if (wants_enosys_stub(c.default_action))
@@ -589,6 +605,62 @@ out:
     free(b.v);
     compile_ctx_release(&c);
     return ret;
+}
+
+/* config-linux.md: the agent socket is where the listener goes, so a
+ * NOTIFY rule without one could only hang the container; metadata without
+ * a socket "MUST NOT be set". */
+static int check_listener(const struct oci_seccomp *s, bool notify, struct ocirun_error *err)
+{
+    bool has_path = s->listener_path != NULL && s->listener_path[0] != '\0';
+
+    if (s->listener_metadata != NULL && !has_path)
+        return error_make(err, EINVAL, "linux.seccomp.listenerMetadata: set without listenerPath");
+    if (notify && !has_path)
+        return error_make(err, EINVAL,
+                          "linux.seccomp: SCMP_ACT_NOTIFY needs listenerPath (the seccomp agent's "
+                          "socket)");
+    return 0;
+}
+
+static int compile_with_cache(const struct oci_seccomp *s, const char *cache_root,
+                              struct seccomp_program **out, struct ocirun_error *err)
+{
+    uint8_t key[SHA256_DIGEST_LEN];
+
+    *out = NULL;
+    if (s == NULL)
+        return 0;
+    if (cache_root != NULL) {
+        seccomp_cache_key(s, key);
+        if (seccomp_cache_load(cache_root, key, out) == 1) {
+            log_debug("seccomp: compiled program taken from the cache");
+            goto check;
+        }
+    }
+    if (compile_program(s, out, err) < 0)
+        return -1;
+    if (cache_root != NULL)
+        seccomp_cache_store(cache_root, key, *out);
+check:
+    if (check_listener(s, (*out)->notify, err) < 0) {
+        seccomp_program_free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int seccomp_compile(const struct oci_seccomp *s, struct seccomp_program **out,
+                    struct ocirun_error *err)
+{
+    return compile_with_cache(s, NULL, out, err);
+}
+
+int seccomp_compile_cached(const struct oci_seccomp *s, const char *cache_root,
+                           struct seccomp_program **out, struct ocirun_error *err)
+{
+    return compile_with_cache(s, cache_root, out, err);
 }
 
 #endif /* HAVE_SECCOMP */

@@ -9,6 +9,8 @@
  *   <- HOOKS_REQ     mounts done, before pivot_root; parent runs prestart
  *                    and createRuntime hooks; -> HOOKS_DONE
  *   <- PTY_MASTER    (process.terminal) the master fd, with SCM_RIGHTS
+ *   <- SECCOMP_FD    (SCMP_ACT_NOTIFY) the listener fd, with SCM_RIGHTS;
+ *                    the parent forwards it to linux.seccomp.listenerPath
  *   <- READY         about to block on exec.fifo
  *   <- ERROR         at any point: errnum + text; the child then exits
  *   <- EXEC_FAILED   after start (run only): errnum + text
@@ -33,7 +35,8 @@ enum spawn_msg_type {
     SPAWN_MSG_PTY_MASTER,
     SPAWN_MSG_READY,
     SPAWN_MSG_ERROR,
-    SPAWN_MSG_COMMIT, /* parent: state and pid file written, create is done */
+    SPAWN_MSG_COMMIT,     /* parent: state and pid file written, create is done */
+    SPAWN_MSG_SECCOMP_FD, /* child: the seccomp listener fd (SCM_RIGHTS), for listenerPath */
 };
 
 #define SPAWN_MSG_TEXT 2048

@@ -384,14 +384,15 @@ static int do_fork_sleep(char **args)
     return fork_errno == 0 ? OCITEST_EXIT_OK : OCITEST_EXIT_FAIL;
 }
 
-/* Allocates and touches MiB of memory (for memory limit / OOM tests). */
+/* Allocates and touches MiB of memory (for memory limit / OOM tests),
+ * then holds it for SECONDS (default 0) so a limit can be lowered under it. */
 static int do_alloc(char **args)
 {
-    double mib;
+    double mib, hold = 0;
     size_t len;
     char *p;
 
-    if (!parse_number(args[0], &mib))
+    if (!parse_number(args[0], &mib) || (args[1] != NULL && !parse_number(args[1], &hold)))
         return OCITEST_EXIT_USAGE;
     len = (size_t)(mib * 1024 * 1024);
     p = mmap(NULL, len ? len : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -402,6 +403,60 @@ static int do_alloc(char **args)
     json_object_begin(NULL);
     json_bool("ok", true);
     json_uint("allocated_bytes", len);
+    json_object_end();
+    if (hold > 0) {
+        /* print before holding, so a reader knows the memory is in use */
+        json_finish();
+        sleep_seconds(hold);
+    }
+    return OCITEST_EXIT_OK;
+}
+
+/* Opens a path with r, w or rw access (device cgroup tests: the kernel
+ * checks the device filter at open). */
+static int do_open(char **args)
+{
+    int flags, fd;
+
+    if (strcmp(args[1], "r") == 0)
+        flags = O_RDONLY;
+    else if (strcmp(args[1], "w") == 0)
+        flags = O_WRONLY;
+    else if (strcmp(args[1], "rw") == 0)
+        flags = O_RDWR;
+    else
+        return OCITEST_EXIT_USAGE;
+    fd = open(args[0], flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return fail("open", args[0], errno);
+    close(fd);
+    json_object_begin(NULL);
+    json_bool("ok", true);
+    json_string("path", args[0]);
+    json_string("mode", args[1]);
+    json_object_end();
+    return OCITEST_EXIT_OK;
+}
+
+/* mknod PATH c|b MAJOR MINOR (mode 0600). */
+static int do_mknod(char **args)
+{
+    double maj, min;
+    mode_t type;
+
+    if (strcmp(args[1], "c") == 0)
+        type = S_IFCHR;
+    else if (strcmp(args[1], "b") == 0)
+        type = S_IFBLK;
+    else
+        return OCITEST_EXIT_USAGE;
+    if (!parse_number(args[2], &maj) || !parse_number(args[3], &min))
+        return OCITEST_EXIT_USAGE;
+    if (mknod(args[0], type | 0600, makedev((unsigned)maj, (unsigned)min)) < 0)
+        return fail("mknod", args[0], errno);
+    json_object_begin(NULL);
+    json_bool("ok", true);
+    json_string("path", args[0]);
     json_object_end();
     return OCITEST_EXIT_OK;
 }
@@ -417,7 +472,9 @@ const struct action actions[] = {
     {"ls", 1, 1, "ls DIR", do_ls},
     {"pause", 0, 0, "pause", do_pause},
     {"fork-sleep", 2, 2, "fork-sleep N SECONDS", do_fork_sleep},
-    {"alloc", 1, 1, "alloc MIB", do_alloc},
+    {"alloc", 1, 2, "alloc MIB [HOLD_SECONDS]", do_alloc},
+    {"open", 2, 2, "open PATH r|w|rw", do_open},
+    {"mknod", 4, 4, "mknod PATH c|b MAJOR MINOR", do_mknod},
     {NULL, 0, 0, NULL, NULL},
 };
 

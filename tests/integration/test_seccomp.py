@@ -9,6 +9,7 @@ default.json is a Docker/podman-like allow list (~340 syscalls).
 
 import copy
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,154 @@ def test_unknown_architecture_refused(bundle, run_ocirun, tmp_root, unique_id):
     assert r.returncode != 0
     assert "linux.seccomp.architectures" in r.stderr
     assert not (tmp_root / unique_id).exists()
+
+
+# ---- the podman/Docker default profile (tests/fixtures/seccomp-default.json) ----
+
+PODMAN_DEFAULT = Path(__file__).resolve().parent.parent / "fixtures" / "seccomp-default.json"
+
+
+def test_podman_default_profile(sh):
+    """The profile podman ships (converted to the OCI form by
+    tests/fixtures/tools/gen-seccomp-default.py): a shell works; sethostname,
+    refused by a rule with errnoRet 1 for podman's capability set, fails with
+    EPERM even though the container has CAP_SYS_ADMIN here."""
+    prof = json.loads(PODMAN_DEFAULT.read_text())
+    assert prof["defaultErrnoRet"] == 38 and len(prof["syscalls"]) > 20
+    r = sh("echo hello; ls / >/dev/null && echo ls-ok; hostname other; echo hostname=$?", prof,
+           capabilities={k: ["CAP_SYS_ADMIN"] for k in ("bounding", "effective", "permitted")})
+    assert "hello" in r.stdout and "ls-ok" in r.stdout, r.stderr
+    assert "hostname=1" in r.stdout
+    assert "Operation not permitted" in r.stderr
+    # the same without the profile: CAP_SYS_ADMIN lets it through
+    r = sh("hostname other; echo hostname=$?", None,
+           capabilities={k: ["CAP_SYS_ADMIN"] for k in ("bounding", "effective", "permitted")})
+    assert "hostname=0" in r.stdout, r.stderr
+
+
+# ---- the compiled-BPF cache under the state root -------------------------------
+
+CACHE_DIR = ".seccomp-cache@v1"
+
+
+def new_cache_file(root, before):
+    """The one cache entry that is not in `before`."""
+    (f,) = [f for f in cache_files(root) if f not in before]
+    return f
+
+
+def cache_files(root):
+    d = Path(root) / CACHE_DIR
+    return sorted(d.glob("*.bpf")) if d.exists() else []
+
+
+def debug_run(run_ocirun, bundle, cid, log):
+    r = run_ocirun("--debug", "run", "--bundle", bundle.path, cid, log=log)
+    return r, Path(log).read_text() if Path(log).exists() else ""
+
+
+def test_cache_written_private_and_used(sh, bundle, run_ocirun, make_id, tmp_root, tmp_path):
+    deny = allow_default(rule(["mkdir", "mkdirat"], "SCMP_ACT_ERRNO", errno_ret=122))
+    before = cache_files(tmp_root)
+    r = sh("mkdir /tmp/x; echo mkdir=$?", deny)
+    assert "mkdir=1" in r.stdout and "Disk quota exceeded" in r.stderr
+    f = new_cache_file(tmp_root, before)
+    assert (tmp_root / CACHE_DIR).stat().st_mode & 0o777 == 0o700
+    assert f.stat().st_mode & 0o777 == 0o600
+    size = f.stat().st_size
+    assert (size - 96) % 8 == 0 and f.read_bytes()[:8] == b"OCIRUNBF"
+    # the second run loads the cached program, which behaves the same
+    r, log = debug_run(run_ocirun, bundle, make_id(), tmp_path / "log2")
+    assert "taken from the cache" in log
+    assert "mkdir=1" in r.stdout and "Disk quota exceeded" in r.stderr
+    # another profile gets its own entry
+    sh("true", allow_default(rule(["mkdir", "mkdirat"], "SCMP_ACT_ERRNO", errno_ret=5)))
+    assert len(cache_files(tmp_root)) == len(before) + 2
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "mode", "symlink"])
+def test_cache_damage_is_a_miss(sh, bundle, run_ocirun, make_id, tmp_root, tmp_path, damage):
+    """A corrupted, truncated, group-readable or symlinked entry is never
+    loaded: the profile is compiled again and still enforced."""
+    deny = allow_default(rule(["mkdir", "mkdirat"], "SCMP_ACT_ERRNO", errno_ret=122))
+    before = cache_files(tmp_root)
+    sh("mkdir /tmp/x; echo mkdir=$?", deny)
+    f = new_cache_file(tmp_root, before)
+    good = f.read_bytes()
+    if damage == "flip":
+        # an instruction's return value: ERRNO(122) would become something else
+        data = bytearray(good)
+        data[len(data) - 40] ^= 0x01
+        f.write_bytes(bytes(data))
+    elif damage == "truncate":
+        f.write_bytes(good[:-8])
+    elif damage == "mode":
+        f.chmod(0o644)
+    else:
+        other = tmp_path / "elsewhere.bpf"
+        other.write_bytes(good)
+        other.chmod(0o600)
+        f.unlink()
+        f.symlink_to(other)
+    r, log = debug_run(run_ocirun, bundle, make_id(), tmp_path / "log")
+    assert "taken from the cache" not in log
+    assert "mkdir=1" in r.stdout and "Disk quota exceeded" in r.stderr, (r.stdout, r.stderr)
+    if damage in ("flip", "truncate"):
+        assert f.read_bytes() == good  # rewritten whole by the compile
+
+
+def test_cache_dir_symlink_not_followed(sh, tmp_root, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    shutil.rmtree(tmp_root / CACHE_DIR, ignore_errors=True)
+    (tmp_root / CACHE_DIR).symlink_to(elsewhere)
+    r = sh("mkdir /tmp/x; echo mkdir=$?",
+           allow_default(rule(["mkdir", "mkdirat"], "SCMP_ACT_ERRNO")))
+    assert "mkdir=1" in r.stdout
+    assert list(elsewhere.iterdir()) == []
+
+
+# ---- `features` says what really works ------------------------------------------
+
+@pytest.fixture
+def features(run_ocirun):
+    return json.loads(run_ocirun("features", check=True).stdout)
+
+
+def test_features_actions_accepted(features, sh):
+    sec = features["linux"]["seccomp"]
+    assert sec["enabled"] is True
+    for action in sec["actions"]:
+        if action == "SCMP_ACT_NOTIFY":
+            continue  # needs an agent: test_seccomp_notify.py
+        r = sh("echo ran", allow_default(rule(["mkdirat", "mkdir"], action)))
+        if action == "SCMP_ACT_ALLOW":
+            # same as the default: dropped, still a valid profile
+            pass
+        assert r.returncode == 0 and "ran" in r.stdout, (action, r.stderr)
+
+
+def test_features_operators_and_flags_accepted(features, sh):
+    sec = features["linux"]["seccomp"]
+    for op in sec["operators"]:
+        arg = {"index": 1, "value": 0o777, "op": op}
+        if op == "SCMP_CMP_MASKED_EQ":
+            arg["valueTwo"] = 0o700
+        r = sh("echo ran", allow_default(rule(["mkdirat"], "SCMP_ACT_ERRNO", args=[arg])))
+        assert r.returncode == 0 and "ran" in r.stdout, (op, r.stderr)
+    for flag in sec["supportedFlags"]:
+        prof = allow_default(rule(["mkdirat"], "SCMP_ACT_ERRNO"))
+        prof["flags"] = [flag]
+        r = sh("echo ran", prof)
+        assert r.returncode == 0 and "ran" in r.stdout, (flag, r.stderr)
+    for arch in ("SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64"):
+        assert arch in sec["archs"]
+        prof = allow_default(rule(["mkdirat"], "SCMP_ACT_ERRNO"))
+        prof["architectures"] = ["SCMP_ARCH_X86_64", arch]
+        r = sh("echo ran", prof)
+        assert r.returncode == 0 and "ran" in r.stdout, (arch, r.stderr)
+
+
+def test_features_cgroup_block(features):
+    cg = features["linux"]["cgroup"]
+    assert cg == {"v1": True, "v2": True, "systemd": False, "systemdUser": False, "rdma": True}

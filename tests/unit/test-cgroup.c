@@ -4,11 +4,16 @@
  * value conversions and the refusal of limits that cannot be applied. */
 #include "config.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cgroup-internal.h"
 #include "unit.h"
+#include "util.h"
 
 static const char hybrid[] =
     "22 1 0:21 / /sys rw,nosuid - sysfs sysfs rw\n"
@@ -220,11 +225,20 @@ static void test_conversions(void)
     char buf[32];
     int64_t v;
 
-    UNIT_CHECK(cgroup_shares_to_weight(2) == 1, "shares 2 -> weight 1");
-    UNIT_CHECK(cgroup_shares_to_weight(1024) == 39, "shares 1024 -> weight 39");
-    UNIT_CHECK(cgroup_shares_to_weight(262144) == 10000, "shares max -> weight 10000");
-    UNIT_CHECK(cgroup_shares_to_weight(1) == 1, "shares below range clamp");
-    UNIT_CHECK(cgroup_shares_to_weight(0) == 0, "shares 0: unset");
+    /* runc >= 1.3.2 / crun >= 1.23 (values from the formula in Python) */
+    static const uint64_t shares[][2] = {{2, 1},       {3, 2},        {100, 17},    {512, 59},
+                                         {1000, 99},   {1024, 100},   {2000, 170},  {4096, 303},
+                                         {10000, 627}, {100000, 4340}, {262143, 10000},
+                                         {262144, 10000}, {1, 1},     {0, 0},       {1u << 20, 10000}};
+    for (size_t i = 0; i < sizeof(shares) / sizeof(shares[0]); i++)
+        UNIT_CHECK(cgroup_shares_to_weight(shares[i][0]) == shares[i][1],
+                   "shares %llu -> weight %llu (got %llu)", (unsigned long long)shares[i][0],
+                   (unsigned long long)shares[i][1],
+                   (unsigned long long)cgroup_shares_to_weight(shares[i][0]));
+    UNIT_CHECK(cgroup_blkio_to_io_weight(10) == 1, "blkio 10 -> io.weight 1");
+    UNIT_CHECK(cgroup_blkio_to_io_weight(1000) == 10000, "blkio 1000 -> io.weight 10000");
+    UNIT_CHECK(cgroup_blkio_to_io_weight(500) == 4950, "blkio 500 -> io.weight 4950");
+    UNIT_CHECK(cgroup_blkio_to_io_weight(0) == 0, "blkio 0: unset");
 
     UNIT_CHECK(cgroup_swap_to_v2(200, 100, &v, &err) == 0 && v == 100, "swap 200 limit 100 -> 100");
     UNIT_CHECK(cgroup_swap_to_v2(-1, 100, &v, &err) == 0 && v == -1, "swap -1 -> max");
@@ -324,6 +338,276 @@ static void test_resources(void)
     cgroup_hierarchies_free(h, n);
 }
 
+static void test_cpu_max(void)
+{
+    char buf[64];
+    struct oci_cpu both = {.quota = 50000, .quota_present = true, .period = 100000,
+                           .period_present = true};
+    struct oci_cpu unlimited = {.quota = -1, .quota_present = true};
+    struct oci_cpu period = {.period = 50000, .period_present = true};
+    struct oci_cpu quota = {.quota = 30000, .quota_present = true};
+    struct oci_cpu none = {.shares = 5, .shares_present = true};
+
+    UNIT_CHECK(cgroup_cpu_max_line(&both, NULL, buf, sizeof(buf)) == 1 &&
+                   strcmp(buf, "50000 100000") == 0,
+               "quota and period -> `50000 100000` (%s)", buf);
+    UNIT_CHECK(cgroup_cpu_max_line(&unlimited, NULL, buf, sizeof(buf)) == 1 &&
+                   strcmp(buf, "max") == 0,
+               "quota -1 -> `max`, period kept by the kernel (%s)", buf);
+    UNIT_CHECK(cgroup_cpu_max_line(&period, "20000 100000\n", buf, sizeof(buf)) == 1 &&
+                   strcmp(buf, "20000 50000") == 0,
+               "period alone keeps the quota in force (%s)", buf);
+    UNIT_CHECK(cgroup_cpu_max_line(&period, "max 100000\n", buf, sizeof(buf)) == 1 &&
+                   strcmp(buf, "max 50000") == 0,
+               "period alone, no quota: `max 50000` (%s)", buf);
+    UNIT_CHECK(cgroup_cpu_max_line(&period, NULL, buf, sizeof(buf)) == 1 &&
+                   strcmp(buf, "max 50000") == 0,
+               "period alone at create (%s)", buf);
+    UNIT_CHECK(cgroup_cpu_max_line(&period, "junk\n", buf, sizeof(buf)) == 1 &&
+                   strcmp(buf, "max 50000") == 0,
+               "an unreadable current quota is not copied (%s)", buf);
+    UNIT_CHECK(cgroup_cpu_max_line(&quota, NULL, buf, sizeof(buf)) == 1 &&
+                   strcmp(buf, "30000") == 0,
+               "quota alone keeps the period (%s)", buf);
+    UNIT_CHECK(cgroup_cpu_max_line(&none, NULL, buf, sizeof(buf)) == 0, "nothing to write");
+}
+
+static void test_io_max(void)
+{
+    struct ocirun_error err = {0};
+    struct oci_block_io_throttle_device rb[] = {{8, 0, 100}, {8, 16, 0}};
+    struct oci_block_io_throttle_device wi[] = {{8, 0, 5}};
+    struct oci_block_io_throttle_device wb[] = {{253, 1, 1048576}};
+    struct oci_block_io b = {.throttle_read_bps_device = rb,
+                             .throttle_read_bps_device_len = 2,
+                             .throttle_write_iops_device = wi,
+                             .throttle_write_iops_device_len = 1,
+                             .throttle_write_bps_device = wb,
+                             .throttle_write_bps_device_len = 1};
+    struct cgroup_io_max *lines = NULL;
+    size_t n = 0;
+    char buf[160];
+
+    UNIT_CHECK(cgroup_io_max_build(&b, &lines, &n, &err) == 0 && n == 3,
+               "three devices, one line each (%zu)", n);
+    if (n == 3) {
+        cgroup_io_max_line(&lines[0], buf, sizeof(buf));
+        UNIT_CHECK(strcmp(buf, "8:0 rbps=100 wiops=5") == 0, "fields merged per device: %s", buf);
+        UNIT_CHECK(strcmp(lines[0].field, "linux.resources.blockIO.throttleReadBpsDevice[0]") == 0,
+                   "the line is named after its first entry: %s", lines[0].field);
+        cgroup_io_max_line(&lines[1], buf, sizeof(buf));
+        UNIT_CHECK(strcmp(buf, "8:16 rbps=max") == 0, "rate 0 (v1: no limit) -> max: %s", buf);
+        cgroup_io_max_line(&lines[2], buf, sizeof(buf));
+        UNIT_CHECK(strcmp(buf, "253:1 wbps=1048576") == 0, "write bps: %s", buf);
+        UNIT_CHECK(strcmp(lines[2].field, "linux.resources.blockIO.throttleWriteBpsDevice[0]") ==
+                       0,
+                   "field of the write list: %s", lines[2].field);
+    }
+    free(lines);
+    lines = NULL;
+
+    struct oci_block_io_throttle_device bad[] = {{8, 0, 1}, {-1, 0, 1}};
+    struct oci_block_io bb = {.throttle_read_iops_device = bad, .throttle_read_iops_device_len = 2};
+    UNIT_CHECK(cgroup_io_max_build(&bb, &lines, &n, &err) < 0 && lines == NULL,
+               "a negative major is refused");
+    UNIT_CHECK_CONTAINS(err.msg, "linux.resources.blockIO.throttleReadIOPSDevice[1]",
+                        "names the entry");
+    error_clear(&err);
+    UNIT_CHECK(cgroup_check_devnum("f", 4096, 0, &err) < 0, "major over 12 bits refused");
+    error_clear(&err);
+    UNIT_CHECK(cgroup_check_devnum("f", 4095, 1048575, &err) == 0, "largest dev_t accepted");
+}
+
+static void test_hugetlb(void)
+{
+    static const char *const good[][2] = {{"2MB", "2MB"}, {"1GB", "1GB"},   {"64KB", "64KB"},
+                                          {"1024KB", "1MB"}, {"2048MB", "2GB"}, {"16GB", "16GB"}};
+    static const char *const bad[] = {"2mb", "3MB", "MB", "2M", "", "2MBx", "0MB", "2 MB",
+                                      "99999999999999999999GB"};
+    struct ocirun_error err = {0};
+    char name[32], dir[] = "/tmp/ocirun-unit-hugeXXXXXX";
+    uint64_t kib = 0;
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        UNIT_CHECK(cgroup_hugetlb_name(good[i][0], name, sizeof(name), &kib, &err) == 0 &&
+                       strcmp(name, good[i][1]) == 0,
+                   "page size %s -> hugetlb.%s.max", good[i][0], good[i][1]);
+    UNIT_CHECK(cgroup_hugetlb_name("2MB", name, sizeof(name), &kib, &err) == 0 && kib == 2048,
+               "2MB is 2048 KiB");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        UNIT_CHECK(cgroup_hugetlb_name(bad[i], name, sizeof(name), &kib, &err) < 0,
+                   "page size `%s` refused", bad[i]);
+        error_clear(&err);
+    }
+
+    if (!UNIT_CHECK(mkdtemp(dir) != NULL, "temporary hugepages dir"))
+        return;
+    cleanup_free char *sub = xasprintf("%s/hugepages-2048kB", dir);
+    mkdir(sub, 0755);
+    struct oci_hugepage_limit two = {.page_size = "2MB", .limit = 1};
+    struct oci_hugepage_limit one_g = {.page_size = "1GB", .limit = 1};
+    UNIT_CHECK(cgroup_hugetlb_check(dir, &two, 0, &err) == 0, "2MB pages exist here");
+    UNIT_CHECK(cgroup_hugetlb_check(dir, &one_g, 3, &err) < 0, "1GB pages do not");
+    UNIT_CHECK_CONTAINS(err.msg, "linux.resources.hugepageLimits[3].pageSize", "names the field");
+    UNIT_CHECK_CONTAINS(err.msg, "1GB", "names the size");
+    error_clear(&err);
+    rmdir(sub);
+    rmdir(dir);
+}
+
+static void test_rdma(void)
+{
+    struct ocirun_error err = {0};
+    struct oci_rdma both = {.hca_handles = 3, .hca_handles_present = true, .hca_objects = 100,
+                            .hca_objects_present = true};
+    struct oci_rdma handles = {.hca_handles = 7, .hca_handles_present = true};
+    struct oci_rdma none = {0};
+    char buf[160], long_name[80];
+
+    UNIT_CHECK(cgroup_rdma_line("mlx5_0", &both, buf, sizeof(buf), &err) == 0 &&
+                   strcmp(buf, "mlx5_0 hca_handle=3 hca_object=100") == 0,
+               "rdma.max line: %s", buf);
+    UNIT_CHECK(cgroup_rdma_line("rxe0", &handles, buf, sizeof(buf), &err) == 0 &&
+                   strcmp(buf, "rxe0 hca_handle=7") == 0,
+               "only the fields given: %s", buf);
+    UNIT_CHECK(cgroup_rdma_line("rxe0", &none, buf, sizeof(buf), &err) < 0, "no field refused");
+    UNIT_CHECK_CONTAINS(err.msg, "linux.resources.rdma[\"rxe0\"]", "names the device");
+    error_clear(&err);
+    memset(long_name, 'a', 64);
+    long_name[64] = '\0';
+    const char *bad[] = {"", "a b", "a/b", "a=1", "x\n", long_name};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        UNIT_CHECK(cgroup_rdma_line(bad[i], &both, buf, sizeof(buf), &err) < 0,
+                   "bad rdma device name %zu refused", i);
+        error_clear(&err);
+    }
+}
+
+static void test_unified(void)
+{
+    static const char *const good[] = {"memory.high", "pids.max", "cgroup.max.depth",
+                                       "cgroup.max.descendants", "hugetlb.2MB.max",
+                                       "memory.oom.group", "cpu.uclamp.min"};
+    static const char *const bad[] = {"../x",          "memory/../x",  "cgroup.procs",
+                                      "cgroup.threads", "cgroup.kill",  "cgroup.freeze",
+                                      "cgroup.subtree_control", "cgroup.type", ".x",
+                                      "memory.",       "noprefix",      "",
+                                      "memory..high",  "/memory.high",  "memory.high\n"};
+    struct ocirun_error err = {0};
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        UNIT_CHECK(cgroup_unified_check(good[i], "1", &err) == 0, "unified key %s accepted",
+                   good[i]);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        UNIT_CHECK(cgroup_unified_check(bad[i], "1", &err) < 0, "unified key %zu (%s) refused", i,
+                   bad[i]);
+        UNIT_CHECK_CONTAINS(err.msg, "linux.resources.unified", "names the map");
+        error_clear(&err);
+    }
+    UNIT_CHECK(cgroup_unified_check("memory.high", "1\x01", &err) < 0, "control char refused");
+    error_clear(&err);
+    UNIT_CHECK(cgroup_unified_check("io.max", "8:0 rbps=1\n8:16 wbps=2", &err) == 0,
+               "a multi-line value is fine");
+    UNIT_CHECK(cgroup_unified_controller("memory.high") &&
+                   strcmp(cgroup_unified_controller("memory.high"), "memory") == 0,
+               "memory.high belongs to memory");
+    UNIT_CHECK(cgroup_unified_controller("cpu.max") &&
+                   strcmp(cgroup_unified_controller("cpu.max"), "cpu") == 0 &&
+                   strcmp(cgroup_unified_controller("cpuset.cpus"), "cpuset") == 0,
+               "cpu and cpuset are told apart");
+    UNIT_CHECK(cgroup_unified_controller("cgroup.max.depth") == NULL, "cgroup.* is core");
+}
+
+/* A unified host whose root offers the given controllers (a temporary
+ * directory stands for the mount). */
+static char *fake_v2_root(const char *controllers)
+{
+    char *dir = xstrdup("/tmp/ocirun-unit-cgXXXXXX");
+    struct ocirun_error err = {0};
+
+    if (mkdtemp(dir) == NULL)
+        return NULL;
+    cleanup_free char *f = xasprintf("%s/cgroup.controllers", dir);
+    write_file_at(AT_FDCWD, f, controllers, strlen(controllers), 0644, &err);
+    error_clear(&err);
+    return dir;
+}
+
+static void test_resources_v2(void)
+{
+    struct ocirun_error err = {0};
+    cleanup_free char *root = fake_v2_root("cpuset cpu io memory pids\n");
+    if (!UNIT_CHECK(root != NULL, "fake v2 root"))
+        return;
+    struct cgroup_hierarchy h = {.mountpoint = root, .controllers = "", .unified = true};
+    struct cgroup cg = {.mode = CGROUP_MODE_UNIFIED, .h = &h, .n = 1};
+
+    struct oci_block_io_throttle_device rb = {8, 0, 100};
+    struct oci_block_io bio = {.weight = 500, .weight_present = true,
+                               .throttle_read_bps_device = &rb,
+                               .throttle_read_bps_device_len = 1};
+    struct oci_memory mem = {.swappiness = 10, .swappiness_present = true,
+                             .disable_oom_killer = true, .disable_oom_killer_present = true,
+                             .use_hierarchy = true, .use_hierarchy_present = true,
+                             .check_before_update = true, .check_before_update_present = true,
+                             .kernel = 1, .kernel_present = true};
+    struct oci_cpu cpu = {.burst = 1000, .burst_present = true, .idle = 1, .idle_present = true};
+    char *k[] = {"memory.high", "pids.max", "cgroup.max.depth"}, *v[] = {"1G", "10", "3"};
+    struct oci_resources ok = {.block_io = &bio, .memory = &mem, .cpu = &cpu,
+                               .unified = {.keys = k, .values = v, .len = 3}};
+    UNIT_CHECK(cgroup_resources_check(&ok, &cg, &err) == 0,
+               "v2: blockIO, v1-only memory knobs, burst, idle and unified accepted (%s)",
+               err.msg ? err.msg : "");
+    error_clear(&err);
+
+    struct oci_block_io leaf = {.leaf_weight = 10, .leaf_weight_present = true};
+    struct oci_resources rl = {.block_io = &leaf};
+    check_refused(&rl, &cg, "linux.resources.blockIO.leafWeight");
+    struct oci_block_io_weight_device wd = {.major = 8, .minor = 0, .leaf_weight = 10,
+                                            .leaf_weight_present = true};
+    struct oci_block_io leaf2 = {.weight_device = &wd, .weight_device_len = 1};
+    struct oci_resources rl2 = {.block_io = &leaf2};
+    check_refused(&rl2, &cg, "linux.resources.blockIO.weightDevice[0].leafWeight");
+    struct oci_block_io low = {.weight = 5, .weight_present = true};
+    struct oci_resources rw = {.block_io = &low};
+    check_refused(&rw, &cg, "linux.resources.blockIO.weight");
+
+    struct oci_cpu rt = {.realtime_period = 1000, .realtime_period_present = true};
+    struct oci_resources rr = {.cpu = &rt};
+    check_refused(&rr, &cg, "linux.resources.cpu.realtimePeriod");
+    cgroup_resources_check(&rr, &cg, &err);
+    UNIT_CHECK_CONTAINS(err.msg, "cgroup v2", "realtime: says v2 has none");
+    error_clear(&err);
+
+    struct oci_network net = {.class_id = 1, .class_id_present = true};
+    struct oci_resources rn = {.network = &net};
+    check_refused(&rn, &cg, "linux.resources.network");
+
+    char *kp[] = {"cgroup.procs"}, *vp[] = {"1"};
+    struct oci_resources rup = {.unified = {.keys = kp, .values = vp, .len = 1}};
+    check_refused(&rup, &cg, "linux.resources.unified[\"cgroup.procs\"]");
+    char *kr[] = {"rdma.max"}, *vr[] = {"x hca_handle=1"};
+    struct oci_resources rur = {.unified = {.keys = kr, .values = vr, .len = 1}};
+    check_refused(&rur, &cg, "linux.resources.unified[\"rdma.max\"]");
+
+    struct oci_hugepage_limit hp = {.page_size = "2MB", .limit = 1};
+    struct oci_resources rh = {.hugepage_limits = &hp, .hugepage_limits_len = 1};
+    check_refused(&rh, &cg, "linux.resources.hugepageLimits"); /* no hugetlb controller */
+    char *dev[] = {"mlx5_0"};
+    struct oci_rdma rv = {.hca_handles = 1, .hca_handles_present = true};
+    struct oci_resources rd = {.rdma = {.keys = dev, .values = &rv, .len = 1}};
+    check_refused(&rd, &cg, "linux.resources.rdma"); /* no rdma controller */
+
+    UNIT_CHECK(cgroup_resources_limit_field(&ok) != NULL, "the new fields need a cgroup");
+    UNIT_CHECK(cgroup_resources_limit_field(&rup) != NULL &&
+                   strcmp(cgroup_resources_limit_field(&rup), "linux.resources.unified") == 0,
+               "unified alone needs a cgroup");
+
+    cleanup_free char *f = xasprintf("%s/cgroup.controllers", root);
+    unlink(f);
+    rmdir(root);
+}
+
 int main(void)
 {
     test_mountinfo();
@@ -333,5 +617,11 @@ int main(void)
     test_record();
     test_conversions();
     test_resources();
+    test_cpu_max();
+    test_io_max();
+    test_hugetlb();
+    test_rdma();
+    test_unified();
+    test_resources_v2();
     return unit_finish();
 }
