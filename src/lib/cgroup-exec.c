@@ -113,8 +113,8 @@ static const char *spec_of(const struct cgroup_hierarchy *h, char *const *specs,
                            const char *sub)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(specs[i], sub) == 0 || (strchr(specs[i], ':') && !h->unified &&
-                                           strcmp(strchr(specs[i], ':') + 1, sub) == 0))
+        if (strcmp(specs[i], sub) == 0 ||
+            (strchr(specs[i], ':') && !h->unified && strcmp(strchr(specs[i], ':') + 1, sub) == 0))
             return specs[i];
     return sub;
 }

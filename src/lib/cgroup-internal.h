@@ -111,8 +111,8 @@ int cgroup_check_devnum(const char *field, int64_t major, int64_t minor, struct 
  * throttle*Device lists; field names the first entry for errors. */
 struct cgroup_io_max {
     int64_t major, minor;
-    bool set[4];        /* rbps wbps riops wiops */
-    uint64_t value[4];  /* 0 (v1's "no limit") is written as max */
+    bool set[4];       /* rbps wbps riops wiops */
+    uint64_t value[4]; /* 0 (v1's "no limit") is written as max */
     char field[96];
 };
 int cgroup_io_max_build(const struct oci_block_io *b, struct cgroup_io_max **out, size_t *n,

@@ -71,8 +71,10 @@ static bool is_sys_fs_cgroup(const char *dest)
 
 static bool is_writable_cgroup_mount(const struct oci_mount *m)
 {
-    bool cgroup_fs = (m->source && strcmp(m->source, "cgroup") == 0) ||
-                     (m->type && (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0));
+    /* the spec names source "cgroup"; a typed mount must really be one */
+    bool cgroup_fs = m->type != NULL
+                         ? strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0
+                         : m->source != NULL && strcmp(m->source, "cgroup") == 0;
 
     if (!cgroup_fs || !is_sys_fs_cgroup(m->destination))
         return false;

@@ -201,7 +201,8 @@ static int check_v2_only(const struct oci_resources *r, const struct cgroup *cg,
 {
     if (r->block_io && block_io_set(r->block_io) && check_block_io(r->block_io, cg, err) < 0)
         return -1;
-    if (r->hugepage_limits_len > 0 && need(cg, "linux.resources.hugepageLimits", "hugetlb", err) < 0)
+    if (r->hugepage_limits_len > 0 &&
+        need(cg, "linux.resources.hugepageLimits", "hugetlb", err) < 0)
         return -1;
     for (size_t i = 0; i < r->hugepage_limits_len; i++)
         if (cgroup_hugetlb_check("/sys/kernel/mm/hugepages", &r->hugepage_limits[i], i, err) < 0)

@@ -27,7 +27,7 @@
  * ln and exp are computed here with series that converge to full double
  * precision in the ranges used (shares 3..262143, exponents 0..4). */
 
-#define LN2 0.69314718055994530942
+#define LN2  0.69314718055994530942
 #define LN10 2.30258509299404568402
 
 static double ln_pos(double x)
@@ -246,16 +246,14 @@ int cgroup_rdma_line(const char *dev, const struct oci_rdma *r, char *buf, size_
 
     /* IB_DEVICE_NAME_MAX is 64; the kernel splits the line on blanks */
     if (dev == NULL || dev[0] == '\0' || strlen(dev) >= 64)
-        return error_make(err, 0, "linux.resources.rdma: invalid device name `%s`",
-                          dev ? dev : "");
+        return error_make(err, 0, "linux.resources.rdma: invalid device name `%s`", dev ? dev : "");
     for (const char *p = dev; *p; p++)
         if (!isgraph((unsigned char)*p) || *p == '/' || *p == '=')
             return error_make(err, 0, "linux.resources.rdma: invalid device name (character %#x)",
                               (unsigned char)*p);
     if (!r->hca_handles_present && !r->hca_objects_present)
-        return error_make(err, 0,
-                          "linux.resources.rdma[\"%s\"]: sets neither hcaHandles nor hcaObjects",
-                          dev);
+        return error_make(
+            err, 0, "linux.resources.rdma[\"%s\"]: sets neither hcaHandles nor hcaObjects", dev);
     used = (size_t)snprintf(buf, len, "%s", dev);
     if (r->hca_handles_present && used < len)
         used += (size_t)snprintf(buf + used, len - used, " hca_handle=%" PRIu32, r->hca_handles);
@@ -272,8 +270,8 @@ int cgroup_rdma_line(const char *dev, const struct oci_rdma *r, char *buf, size_
  * the runtime, not to the config. */
 static const char *const safe_core_files[] = {"cgroup.max.descendants", "cgroup.max.depth", NULL};
 
-static const char *const v2_controllers[] = {"cpuset", "cpu",  "io",   "memory",
-                                             "hugetlb", "pids", "rdma", "misc", NULL};
+static const char *const v2_controllers[] = {"cpuset", "cpu",  "io",   "memory", "hugetlb",
+                                             "pids",   "rdma", "misc", NULL};
 
 const char *cgroup_unified_controller(const char *key)
 {

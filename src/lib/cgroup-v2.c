@@ -149,7 +149,7 @@ static int check_usage(int dirfd, int64_t limit, struct ocirun_error *err)
     if ((unsigned long long)limit < usage)
         return error_make(err, EBUSY,
                           MEM ".limit: rejecting memory limit %" PRId64
-                          " below the current usage %llu (checkBeforeUpdate)",
+                              " below the current usage %llu (checkBeforeUpdate)",
                           limit, usage);
     return 0;
 }
@@ -264,7 +264,8 @@ int cgroup_v2_apply(struct cgroup *cg, const struct cgroup_hierarchy *h,
     }
     if (r->block_io && cgroup_v2_apply_block_io(dirfd, r->block_io, err) < 0)
         return -1;
-    if (cgroup_v2_apply_hugetlb(dirfd, r, err) < 0 || cgroup_v2_apply_rdma(dirfd, &r->rdma, err) < 0)
+    if (cgroup_v2_apply_hugetlb(dirfd, r, err) < 0 ||
+        cgroup_v2_apply_rdma(dirfd, &r->rdma, err) < 0)
         return -1;
     return cgroup_v2_apply_unified(dirfd, &r->unified, err);
 }

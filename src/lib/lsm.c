@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
@@ -110,12 +111,13 @@ int lsm_validate(const struct oci_process *p, const char *mount_label, unsigned 
                 p->selinux_label);
     }
     if (is_set(mount_label)) {
-        /* It ends up inside mount data, where a quote or a comma would
+        /* It ends up quoted inside mount data (`context="..."`, where the
+         * commas of a category list are fine): a quote would end it and
          * start another option. */
         if (lsm_check_label("linux.mountLabel", mount_label, err) < 0)
             return -1;
-        if (strpbrk(mount_label, "\",") != NULL)
-            return error_make(err, EINVAL, "linux.mountLabel `%s`: `\"` and `,` are not allowed",
+        if (strchr(mount_label, '"') != NULL)
+            return error_make(err, EINVAL, "linux.mountLabel `%s`: `\"` is not allowed",
                               mount_label);
         if (!(host & LSM_SELINUX))
             log_warn("linux.mountLabel: SELinux is not enabled on this host, ignored");
@@ -146,13 +148,41 @@ char *lsm_mount_data(const char *data, const char *mount_label, const char *fsty
     return xasprintf("%s,context=\"%s\"", data, mount_label);
 }
 
+static uint64_t mnt_id(int fd)
+{
+    struct statx stx;
+
+    if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0)
+        return 0;
+    return stx.stx_mnt_id;
+}
+
+/* openat2 can be denied by a seccomp profile loaded earlier (without
+ * noNewPrivileges the filter goes on before the capabilities drop): then a
+ * plain openat, and the same guarantee checked afterwards, the file being
+ * on the very mount of the procfs root. */
+static int open_in_proc(int proc, const char *path)
+{
+    struct open_how how = {.flags = O_WRONLY | O_CLOEXEC,
+                           .resolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS};
+    int fd = (int)syscall(SYS_openat2, proc, path, &how, sizeof(how));
+
+    if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+        return fd;
+    fd = openat(proc, path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0 && mnt_id(fd) != mnt_id(proc)) {
+        close(fd);
+        errno = EXDEV;
+        return -1;
+    }
+    return fd;
+}
+
 /* The attr directory of the calling thread in the procfs mounted at /proc,
  * not crossing any mount below the procfs root (a bind mount over attr/exec
  * is refused with EXDEV). */
 static int open_attr(const char *name, struct ocirun_error *err)
 {
-    struct open_how how = {.flags = O_WRONLY | O_CLOEXEC,
-                           .resolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS};
     cleanup_close int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     cleanup_free char *path = xasprintf("thread-self/attr/%s", name);
     struct statfs sf;
@@ -162,7 +192,7 @@ static int open_attr(const char *name, struct ocirun_error *err)
         return error_make(err, errno, "open `/proc` to set the LSM label");
     if (fstatfs(proc, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
         return error_make(err, EPERM, "`/proc` is not procfs: cannot set the LSM label");
-    fd = (int)syscall(SYS_openat2, proc, path, &how, sizeof(how));
+    fd = open_in_proc(proc, path);
     if (fd < 0)
         return error_make(err, errno, "open `/proc/%s`", path);
     if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) {

@@ -37,6 +37,7 @@
 #endif
 
 #include "log.h"
+#include "rootdir.h"
 #include "seccomp_internal.h"
 #include "util.h"
 
@@ -168,6 +169,17 @@ static int open_cache_dir(const char *root, bool create)
     cleanup_close int fd = -1;
     struct stat st;
 
+    if (rootfd < 0 && create && errno == ENOENT) {
+        /* the first create under a new --root compiles before the
+         * container's state directory (and so the root) exists */
+        struct ocirun_error ignored = {0};
+
+        if (rootdir_ensure(root, &ignored) < 0) {
+            error_clear(&ignored);
+            return -1;
+        }
+        rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    }
     if (rootfd < 0)
         return -1;
     if (create && mkdirat(rootfd, SECCOMP_CACHE_DIR, 0700) < 0 && errno != EEXIST)

@@ -97,7 +97,7 @@ int seccomp_notify_forward(const struct oci_seccomp *s, int notify_fd, pid_t pid
         return -1;
     sock = connect_agent(s->listener_path, err);
     if (sock < 0)
-        return -1;
+        return error_wrap(err, "linux.seccomp.listenerPath (SCMP_ACT_NOTIFY)");
     /* A blocking stream send: the whole document goes in this one call,
      * with the fd, or it is an error. */
     if (fd_send(sock, notify_fd, json, len, err) < 0)

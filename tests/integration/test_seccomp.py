@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from ocitestlib.runner import json_from
+from seccomp_util import NOBODY, RootlessSetup
 
 pytestmark = pytest.mark.root
 
@@ -339,3 +340,32 @@ def test_features_operators_and_flags_accepted(features, sh):
 def test_features_cgroup_block(features):
     cg = features["linux"]["cgroup"]
     assert cg == {"v1": True, "v2": True, "systemd": False, "systemdUser": False, "rdma": True}
+
+
+# ---- rootless: an unprivileged caller, its own uid mapped to 0 ----------------------
+
+@pytest.fixture
+def rootless(ocitest_bin, ocirun):
+    setup = RootlessSetup(ocitest_bin, ocirun)
+    yield setup
+    setup.close()
+
+
+def test_rootless_profile_and_cache(rootless, make_id):
+    b, xdg, run = rootless.bundle, rootless.xdg, rootless.run
+    b.config["linux"]["seccomp"] = allow_default(
+        rule(["mkdir", "mkdirat"], "SCMP_ACT_ERRNO", errno_ret=122))
+    b.set_args(["/bin/sh", "-c", "mkdir /tmp/x; echo mkdir=$?"])
+    r = run("run", "--bundle", str(b.path), make_id())
+    assert r.returncode == 0, r.stderr
+    assert "mkdir=1" in r.stdout and "Disk quota exceeded" in r.stderr
+    cache = xdg / "ocirun" / CACHE_DIR
+    st = cache.stat()
+    assert st.st_uid == NOBODY and st.st_mode & 0o777 == 0o700
+    (f,) = cache.glob("*.bpf")
+    assert f.stat().st_uid == NOBODY and f.stat().st_mode & 0o777 == 0o600
+    log = xdg / "debug.log"  # nobody's own directory
+    r = run("--debug", "--log", str(log), "run", "--bundle", str(b.path), make_id())
+    assert r.returncode == 0, r.stderr
+    assert "mkdir=1" in r.stdout
+    assert "taken from the cache" in log.read_text()

@@ -18,6 +18,7 @@ import struct
 import threading
 
 import pytest
+from seccomp_util import NOBODY, RootlessSetup
 
 pytestmark = pytest.mark.root
 
@@ -207,3 +208,28 @@ def test_listener_config_refused(bundle, run_ocirun, tmp_root, unique_id, profil
     assert r.returncode != 0
     assert message in r.stderr
     assert not (tmp_root / unique_id).exists()
+
+
+def test_rootless_agent(ocitest_bin, ocirun, make_id):
+    """An unprivileged caller gets its listener to its own agent too."""
+    setup = RootlessSetup(ocitest_bin, ocirun)
+    agent = None
+    try:
+        sock_dir = setup.top / "agent"
+        sock_dir.mkdir()
+        os.chown(sock_dir, NOBODY, NOBODY)
+        agent = Agent(sock_dir / "agent.sock")
+        os.chmod(agent.path, 0o777)
+        b = setup.bundle
+        b.config["linux"]["seccomp"] = notify_profile(agent)
+        b.set_args(["/bin/sh", "-c", "mkdir /tmp/d; echo mkdir=$?; test -d /tmp/d || echo absent"])
+        cid = make_id()
+        r = setup.run("run", "--bundle", str(b.path), cid)
+        assert r.returncode == 0, r.stderr
+        assert "mkdir=0" in r.stdout and "absent" in r.stdout, (r.stdout, r.stderr)
+        assert len(agent.states) == 1 and agent.errors == []
+        check_state(*agent.states[0], cid, b, "creating")
+    finally:
+        if agent is not None:
+            agent.close()
+        setup.close()

@@ -54,10 +54,10 @@ static void test_map_id(void)
 }
 
 #define NS_ALL                                                                                     \
-    "\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"user\"},{\"type\":\"cgroup\"},"              \
+    "\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"user\"},{\"type\":\"cgroup\"},"                \
     "{\"type\":\"mount\"}]"
 #define MAPS                                                                                       \
-    "\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"                    \
+    "\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"                      \
     "\"gidMappings\":[{\"containerID\":0,\"hostID\":200000,\"size\":10}]"
 #define RW_MOUNT "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\"}"
 
@@ -75,32 +75,45 @@ static void test_wanted(void)
 {
     UNIT_CHECK(1 == wanted("{\"mounts\":[" RW_MOUNT "],\"linux\":{" NS_ALL "," MAPS "}}"),
                "userns + cgroupns + rw cgroup mount: delegated");
-    UNIT_CHECK(1 == wanted("{\"mounts\":[{\"destination\":\"//sys/fs//cgroup/\",\"type\":\"cgroup2\","
-                      "\"source\":\"none\",\"options\":[\"rw\",\"nosuid\"]}],"
-                      "\"linux\":{" NS_ALL "}}"),
-               "a cgroup2 mount with an unclean destination and rw");
+    UNIT_CHECK(
+        1 == wanted("{\"mounts\":[{\"destination\":\"//sys/fs//cgroup/\",\"type\":\"cgroup2\","
+                    "\"source\":\"none\",\"options\":[\"rw\",\"nosuid\"]}],"
+                    "\"linux\":{" NS_ALL "}}"),
+        "a cgroup2 mount with an unclean destination and rw");
     UNIT_CHECK(0 == wanted("{\"mounts\":[{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\","
-                       "\"source\":\"cgroup\",\"options\":[\"nosuid\",\"ro\"]}],"
-                       "\"linux\":{" NS_ALL "}}"),
+                           "\"source\":\"cgroup\",\"options\":[\"nosuid\",\"ro\"]}],"
+                           "\"linux\":{" NS_ALL "}}"),
                "read-only cgroup mount: not delegated");
-    UNIT_CHECK(0 == wanted("{\"mounts\":[],\"linux\":{" NS_ALL "}}"), "no cgroup mount: not delegated");
-    UNIT_CHECK(0 == wanted("{\"mounts\":[{\"destination\":\"/sys/fs/cgroupx\",\"type\":\"cgroup\"}],"
-                       "\"linux\":{" NS_ALL "}}"),
+    UNIT_CHECK(0 == wanted("{\"mounts\":[],\"linux\":{" NS_ALL "}}"),
+               "no cgroup mount: not delegated");
+    UNIT_CHECK(0 ==
+                   wanted("{\"mounts\":[{\"destination\":\"/sys/fs/cgroupx\",\"type\":\"cgroup\"}],"
+                          "\"linux\":{" NS_ALL "}}"),
                "a mount elsewhere does not count");
     UNIT_CHECK(0 == wanted("{\"mounts\":[{\"destination\":\"/sys/fs/cgroup\",\"type\":\"tmpfs\","
-                       "\"source\":\"tmpfs\"}],\"linux\":{" NS_ALL "}}"),
+                           "\"source\":\"tmpfs\"}],\"linux\":{" NS_ALL "}}"),
                "a tmpfs on /sys/fs/cgroup does not count");
-    UNIT_CHECK(0 == wanted("{\"mounts\":[" RW_MOUNT "],\"linux\":{\"namespaces\":[{\"type\":\"user\"}"
-                       "]}}"),
+    UNIT_CHECK(0 == wanted("{\"mounts\":[{\"destination\":\"/sys/fs/cgroup\",\"type\":\"bind\","
+                           "\"source\":\"cgroup\"}],\"linux\":{" NS_ALL "}}"),
+               "a bind of a directory named cgroup does not count");
+    UNIT_CHECK(1 == wanted("{\"mounts\":[{\"destination\":\"/sys/fs/cgroup\","
+                           "\"source\":\"cgroup\"}],\"linux\":{" NS_ALL "}}"),
+               "source cgroup without a type (the spec's wording)");
+    UNIT_CHECK(0 == wanted("{\"mounts\":[" RW_MOUNT
+                           "],\"linux\":{\"namespaces\":[{\"type\":\"user\"}"
+                           "]}}"),
                "no cgroup namespace: not delegated");
-    UNIT_CHECK(0 == wanted("{\"mounts\":[" RW_MOUNT "],\"linux\":{\"namespaces\":[{\"type\":\"cgroup\""
-                       "}]}}"),
+    UNIT_CHECK(0 == wanted("{\"mounts\":[" RW_MOUNT
+                           "],\"linux\":{\"namespaces\":[{\"type\":\"cgroup\""
+                           "}]}}"),
                "no user namespace: not delegated");
-    UNIT_CHECK(0 == wanted("{\"mounts\":[" RW_MOUNT "],\"linux\":{\"namespaces\":[{\"type\":\"user\"},"
-                       "{\"type\":\"cgroup\",\"path\":\"/proc/1/ns/cgroup\"}]}}"),
+    UNIT_CHECK(0 == wanted("{\"mounts\":[" RW_MOUNT
+                           "],\"linux\":{\"namespaces\":[{\"type\":\"user\"},"
+                           "{\"type\":\"cgroup\",\"path\":\"/proc/1/ns/cgroup\"}]}}"),
                "a joined cgroup namespace: not delegated");
-    UNIT_CHECK(0 == wanted("{\"mounts\":[" RW_MOUNT "],\"linux\":{\"namespaces\":[{\"type\":\"user\","
-                       "\"path\":\"/proc/1/ns/user\"},{\"type\":\"cgroup\"}]}}"),
+    UNIT_CHECK(0 == wanted("{\"mounts\":[" RW_MOUNT
+                           "],\"linux\":{\"namespaces\":[{\"type\":\"user\","
+                           "\"path\":\"/proc/1/ns/user\"},{\"type\":\"cgroup\"}]}}"),
                "a joined user namespace: not delegated");
     UNIT_CHECK(0 == wanted("{\"mounts\":[" RW_MOUNT "]}"), "no linux section: not delegated");
 }
@@ -149,9 +162,8 @@ static bool list_is(char **v, size_t n, const char *const *want, size_t wn)
 
 static void test_delegate(void)
 {
-    static const char *const kernel[] = {"cgroup.procs", "cgroup.threads",
-                                         "cgroup.subtree_control", "memory.oom.group",
-                                         "memory.reclaim"};
+    static const char *const kernel[] = {"cgroup.procs", "cgroup.threads", "cgroup.subtree_control",
+                                         "memory.oom.group", "memory.reclaim"};
     static const char *const fallback[] = {"cgroup.procs", "cgroup.subtree_control",
                                            "cgroup.threads"};
     static const char *const safe[] = {"cgroup.procs", "x"};

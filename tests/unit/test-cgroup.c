@@ -226,10 +226,10 @@ static void test_conversions(void)
     int64_t v;
 
     /* runc >= 1.3.2 / crun >= 1.23 (values from the formula in Python) */
-    static const uint64_t shares[][2] = {{2, 1},       {3, 2},        {100, 17},    {512, 59},
-                                         {1000, 99},   {1024, 100},   {2000, 170},  {4096, 303},
-                                         {10000, 627}, {100000, 4340}, {262143, 10000},
-                                         {262144, 10000}, {1, 1},     {0, 0},       {1u << 20, 10000}};
+    static const uint64_t shares[][2] = {
+        {2, 1},          {3, 2},          {100, 17},   {512, 59},    {1000, 99},
+        {1024, 100},     {2000, 170},     {4096, 303}, {10000, 627}, {100000, 4340},
+        {262143, 10000}, {262144, 10000}, {1, 1},      {0, 0},       {1u << 20, 10000}};
     for (size_t i = 0; i < sizeof(shares) / sizeof(shares[0]); i++)
         UNIT_CHECK(cgroup_shares_to_weight(shares[i][0]) == shares[i][1],
                    "shares %llu -> weight %llu (got %llu)", (unsigned long long)shares[i][0],
@@ -341,8 +341,8 @@ static void test_resources(void)
 static void test_cpu_max(void)
 {
     char buf[64];
-    struct oci_cpu both = {.quota = 50000, .quota_present = true, .period = 100000,
-                           .period_present = true};
+    struct oci_cpu both = {
+        .quota = 50000, .quota_present = true, .period = 100000, .period_present = true};
     struct oci_cpu unlimited = {.quota = -1, .quota_present = true};
     struct oci_cpu period = {.period = 50000, .period_present = true};
     struct oci_cpu quota = {.quota = 30000, .quota_present = true};
@@ -399,8 +399,7 @@ static void test_io_max(void)
         UNIT_CHECK(strcmp(buf, "8:16 rbps=max") == 0, "rate 0 (v1: no limit) -> max: %s", buf);
         cgroup_io_max_line(&lines[2], buf, sizeof(buf));
         UNIT_CHECK(strcmp(buf, "253:1 wbps=1048576") == 0, "write bps: %s", buf);
-        UNIT_CHECK(strcmp(lines[2].field, "linux.resources.blockIO.throttleWriteBpsDevice[0]") ==
-                       0,
+        UNIT_CHECK(strcmp(lines[2].field, "linux.resources.blockIO.throttleWriteBpsDevice[0]") == 0,
                    "field of the write list: %s", lines[2].field);
     }
     free(lines);
@@ -420,10 +419,10 @@ static void test_io_max(void)
 
 static void test_hugetlb(void)
 {
-    static const char *const good[][2] = {{"2MB", "2MB"}, {"1GB", "1GB"},   {"64KB", "64KB"},
+    static const char *const good[][2] = {{"2MB", "2MB"},    {"1GB", "1GB"},    {"64KB", "64KB"},
                                           {"1024KB", "1MB"}, {"2048MB", "2GB"}, {"16GB", "16GB"}};
-    static const char *const bad[] = {"2mb", "3MB", "MB", "2M", "", "2MBx", "0MB", "2 MB",
-                                      "99999999999999999999GB"};
+    static const char *const bad[] = {
+        "2mb", "3MB", "MB", "2M", "", "2MBx", "0MB", "2 MB", "99999999999999999999GB"};
     struct ocirun_error err = {0};
     char name[32], dir[] = "/tmp/ocirun-unit-hugeXXXXXX";
     uint64_t kib = 0;
@@ -458,7 +457,9 @@ static void test_hugetlb(void)
 static void test_rdma(void)
 {
     struct ocirun_error err = {0};
-    struct oci_rdma both = {.hca_handles = 3, .hca_handles_present = true, .hca_objects = 100,
+    struct oci_rdma both = {.hca_handles = 3,
+                            .hca_handles_present = true,
+                            .hca_objects = 100,
                             .hca_objects_present = true};
     struct oci_rdma handles = {.hca_handles = 7, .hca_handles_present = true};
     struct oci_rdma none = {0};
@@ -485,14 +486,24 @@ static void test_rdma(void)
 
 static void test_unified(void)
 {
-    static const char *const good[] = {"memory.high", "pids.max", "cgroup.max.depth",
-                                       "cgroup.max.descendants", "hugetlb.2MB.max",
-                                       "memory.oom.group", "cpu.uclamp.min"};
-    static const char *const bad[] = {"../x",          "memory/../x",  "cgroup.procs",
-                                      "cgroup.threads", "cgroup.kill",  "cgroup.freeze",
-                                      "cgroup.subtree_control", "cgroup.type", ".x",
-                                      "memory.",       "noprefix",      "",
-                                      "memory..high",  "/memory.high",  "memory.high\n"};
+    static const char *const good[] = {
+        "memory.high",     "pids.max",         "cgroup.max.depth", "cgroup.max.descendants",
+        "hugetlb.2MB.max", "memory.oom.group", "cpu.uclamp.min"};
+    static const char *const bad[] = {"../x",
+                                      "memory/../x",
+                                      "cgroup.procs",
+                                      "cgroup.threads",
+                                      "cgroup.kill",
+                                      "cgroup.freeze",
+                                      "cgroup.subtree_control",
+                                      "cgroup.type",
+                                      ".x",
+                                      "memory.",
+                                      "noprefix",
+                                      "",
+                                      "memory..high",
+                                      "/memory.high",
+                                      "memory.high\n"};
     struct ocirun_error err = {0};
 
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
@@ -543,17 +554,25 @@ static void test_resources_v2(void)
     struct cgroup cg = {.mode = CGROUP_MODE_UNIFIED, .h = &h, .n = 1};
 
     struct oci_block_io_throttle_device rb = {8, 0, 100};
-    struct oci_block_io bio = {.weight = 500, .weight_present = true,
+    struct oci_block_io bio = {.weight = 500,
+                               .weight_present = true,
                                .throttle_read_bps_device = &rb,
                                .throttle_read_bps_device_len = 1};
-    struct oci_memory mem = {.swappiness = 10, .swappiness_present = true,
-                             .disable_oom_killer = true, .disable_oom_killer_present = true,
-                             .use_hierarchy = true, .use_hierarchy_present = true,
-                             .check_before_update = true, .check_before_update_present = true,
-                             .kernel = 1, .kernel_present = true};
+    struct oci_memory mem = {.swappiness = 10,
+                             .swappiness_present = true,
+                             .disable_oom_killer = true,
+                             .disable_oom_killer_present = true,
+                             .use_hierarchy = true,
+                             .use_hierarchy_present = true,
+                             .check_before_update = true,
+                             .check_before_update_present = true,
+                             .kernel = 1,
+                             .kernel_present = true};
     struct oci_cpu cpu = {.burst = 1000, .burst_present = true, .idle = 1, .idle_present = true};
     char *k[] = {"memory.high", "pids.max", "cgroup.max.depth"}, *v[] = {"1G", "10", "3"};
-    struct oci_resources ok = {.block_io = &bio, .memory = &mem, .cpu = &cpu,
+    struct oci_resources ok = {.block_io = &bio,
+                               .memory = &mem,
+                               .cpu = &cpu,
                                .unified = {.keys = k, .values = v, .len = 3}};
     UNIT_CHECK(cgroup_resources_check(&ok, &cg, &err) == 0,
                "v2: blockIO, v1-only memory knobs, burst, idle and unified accepted (%s)",
@@ -563,8 +582,8 @@ static void test_resources_v2(void)
     struct oci_block_io leaf = {.leaf_weight = 10, .leaf_weight_present = true};
     struct oci_resources rl = {.block_io = &leaf};
     check_refused(&rl, &cg, "linux.resources.blockIO.leafWeight");
-    struct oci_block_io_weight_device wd = {.major = 8, .minor = 0, .leaf_weight = 10,
-                                            .leaf_weight_present = true};
+    struct oci_block_io_weight_device wd = {
+        .major = 8, .minor = 0, .leaf_weight = 10, .leaf_weight_present = true};
     struct oci_block_io leaf2 = {.weight_device = &wd, .weight_device_len = 1};
     struct oci_resources rl2 = {.block_io = &leaf2};
     check_refused(&rl2, &cg, "linux.resources.blockIO.weightDevice[0].leafWeight");

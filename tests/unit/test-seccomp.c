@@ -23,6 +23,7 @@
 
 #include "ocispec.h"
 #include "seccomp_filter.h"
+#include "seccomp_internal.h"
 #include "unit.h"
 #include "util.h"
 
@@ -518,7 +519,8 @@ static void child_notify(const struct seccomp_program *p)
 static void test_notify(void)
 {
     struct seccomp_program *p =
-        compile_json("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":"
+        compile_json("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/a.sock\","
+                     "\"flags\":"
                      "[\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\",\"SECCOMP_FILTER_FLAG_TSYNC\"],"
                      "\"syscalls\":[{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}");
 
@@ -663,6 +665,127 @@ static void test_bad_arch_json(void)
     oci_config_free(cfg);
 }
 
+/* ---- the BPF cache and the agent's state document ------------------------ */
+
+static const char cache_profile[] =
+    "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"getppid\"],"
+    "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":33}]}";
+
+static void child_cached_profile(const struct seccomp_program *p)
+{
+    (void)p;
+    errno = 0;
+    EXPECT(syscall(SYS_getppid) == -1 && errno == 33);
+    EXPECT(getpid() > 0);
+    _exit(0);
+}
+
+static bool same_program(const struct seccomp_program *a, const struct seccomp_program *b)
+{
+    return a->len == b->len && a->flags == b->flags && a->notify == b->notify &&
+           memcmp(a->insns, b->insns, a->len * sizeof(*a->insns)) == 0;
+}
+
+/* Compiles through the cache in root; the program, or NULL. */
+static struct seccomp_program *compile_cached(const char *root, const char *profile)
+{
+    struct oci_config *cfg = config_with_profile(profile);
+    struct ocirun_error err = {0};
+    struct seccomp_program *p = NULL;
+
+    if (cfg == NULL)
+        return NULL;
+    if (seccomp_compile_cached(cfg->linux_->seccomp, root, &p, &err) < 0)
+        printf("#   compile error: %s\n", err.msg);
+    error_clear(&err);
+    oci_config_free(cfg);
+    return p;
+}
+
+static void corrupt_cache_file(const char *root, long offset_from_end)
+{
+    cleanup_free char *cmd =
+        xasprintf("f=$(ls %s/" SECCOMP_CACHE_DIR "/*.bpf) && "
+                  "printf '\\377' | dd of=\"$f\" bs=1 seek=$(( $(stat -c %%s \"$f\") - %ld )) "
+                  "conv=notrunc status=none",
+                  root, offset_from_end);
+    CHECK(system(cmd) == 0);
+}
+
+static void test_cache(void)
+{
+    char root[] = "/tmp/ocirun-unit-cache.XXXXXX";
+    struct seccomp_program *a, *b, *c;
+    struct oci_config *cfg = config_with_profile(cache_profile);
+    uint8_t k1[SHA256_DIGEST_LEN], k2[SHA256_DIGEST_LEN];
+
+    if (!CHECK(mkdtemp(root) != NULL) || !CHECK(cfg != NULL))
+        return;
+    a = compile_cached(root, cache_profile); /* a miss: compiled and stored */
+    b = compile_cached(root, cache_profile); /* a hit */
+    if (!CHECK(a != NULL && b != NULL))
+        return;
+    UNIT_CHECK(same_program(a, b), "the cached program equals the compiled one");
+    UNIT_CHECK(exited_ok(run_filtered(b, child_cached_profile)),
+               "the program loaded from the cache filters");
+    corrupt_cache_file(root, 40); /* inside the instructions */
+    c = compile_cached(root, cache_profile);
+    UNIT_CHECK(c != NULL && same_program(a, c), "a corrupted entry is recompiled, not used");
+    seccomp_program_free(c);
+    /* the key: stable, and any change to the profile changes it */
+    seccomp_cache_key(cfg->linux_->seccomp, k1);
+    seccomp_cache_key(cfg->linux_->seccomp, k2);
+    CHECK(memcmp(k1, k2, sizeof(k1)) == 0);
+    cfg->linux_->seccomp->syscalls[0].errno_ret = 34;
+    seccomp_cache_key(cfg->linux_->seccomp, k2);
+    UNIT_CHECK(memcmp(k1, k2, sizeof(k1)) != 0, "errnoRet is part of the key");
+    cfg->linux_->seccomp->syscalls[0].errno_ret = 33;
+    cfg->linux_->seccomp->listener_metadata = xstrdup("not in the key");
+    seccomp_cache_key(cfg->linux_->seccomp, k2);
+    UNIT_CHECK(memcmp(k1, k2, sizeof(k1)) == 0, "listenerMetadata is not part of the key");
+    seccomp_program_free(a);
+    seccomp_program_free(b);
+    oci_config_free(cfg);
+    cleanup_free char *rm = xasprintf("rm -rf %s", root);
+    CHECK(system(rm) == 0);
+}
+
+static void test_process_state_document(void)
+{
+    char *fds[] = {(char *)"seccompFd"};
+    struct oci_state st = {.oci_version = (char *)"1.3.0",
+                           .id = (char *)"c1",
+                           .status = (char *)"creating",
+                           .pid = 42,
+                           .pid_present = true,
+                           .bundle = (char *)"/b"};
+    struct oci_container_process_state ps = {.oci_version = (char *)"1.3.0",
+                                             .fds = fds,
+                                             .fds_len = 1,
+                                             .pid = 42,
+                                             .metadata = (char *)"m",
+                                             .state = &st};
+    static const char no_state[] = "{\"ociVersion\":\"1\",\"pid\":1}";
+    struct oci_container_process_state *back = NULL;
+    cleanup_free char *json = NULL, *perr = NULL;
+    size_t len = 0;
+
+    if (!CHECK(oci_container_process_state_generate(&ps, &json, &len, &perr) == 0))
+        return;
+    UNIT_CHECK(strcmp(json, "{\"ociVersion\":\"1.3.0\",\"fds\":[\"seccompFd\"],\"pid\":42,"
+                            "\"metadata\":\"m\",\"state\":{\"ociVersion\":\"1.3.0\",\"id\":"
+                            "\"c1\",\"pid\":42,\"status\":\"creating\",\"bundle\":\"/b\"}}") == 0,
+               "containerProcessState JSON: %s", json);
+    CHECK(oci_container_process_state_parse_data(json, len, &back, &perr) == 0 && back != NULL &&
+          back->fds_len == 1 && back->state != NULL && back->state->pid == 42);
+    oci_container_process_state_free(back);
+    back = NULL;
+    free(perr);
+    perr = NULL;
+    CHECK(oci_container_process_state_parse_data(no_state, strlen(no_state), &back, &perr) < 0);
+    UNIT_CHECK_CONTAINS(perr, "state", "a document without `state` is refused");
+}
+
 #ifndef HAVE_SECCOMP
 /* Built with --disable-seccomp: any profile is refused, clearly. */
 static void test_disabled(void)
@@ -677,6 +800,7 @@ static void test_disabled(void)
 int main(void)
 {
     test_null_profile();
+    test_process_state_document();
 #ifndef HAVE_SECCOMP
     test_disabled();
     return unit_finish();
@@ -688,6 +812,7 @@ int main(void)
     test_flags_and_arches();
     test_default_errno();
     test_notify();
+    test_cache();
     test_install_needs_privilege();
     test_refused();
     test_bad_names_in_struct();
