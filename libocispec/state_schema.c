@@ -48,6 +48,5 @@ static const struct oci_field container_process_state_fields[] = {
     F_OBJ("state", state, oci_state_type, .required = true),
 };
 #undef S
-const struct oci_type oci_container_process_state_type =
-    OCI_TYPE(struct oci_container_process_state, "containerProcessState",
-             container_process_state_fields);
+const struct oci_type oci_container_process_state_type = OCI_TYPE(
+    struct oci_container_process_state, "containerProcessState", container_process_state_fields);

@@ -245,8 +245,10 @@ int cgroup_rdma_line(const char *dev, const struct oci_rdma *r, char *buf, size_
     size_t used;
 
     /* IB_DEVICE_NAME_MAX is 64; the kernel splits the line on blanks */
-    if (dev == NULL || dev[0] == '\0' || strlen(dev) >= 64)
-        return error_make(err, 0, "linux.resources.rdma: invalid device name `%s`", dev ? dev : "");
+    if (dev == NULL || dev[0] == '\0')
+        return error_make(err, 0, "linux.resources.rdma: invalid device name (empty)");
+    if (strlen(dev) >= 64)
+        return error_make(err, 0, "linux.resources.rdma: invalid device name (64 bytes or more)");
     for (const char *p = dev; *p; p++)
         if (!isgraph((unsigned char)*p) || *p == '/' || *p == '=')
             return error_make(err, 0, "linux.resources.rdma: invalid device name (character %#x)",

@@ -310,8 +310,7 @@ static int write_pid_file(const char *path, pid_t pid, struct ocirun_error *err)
 /* Through the BPF cache under the state root (seccomp_cache.c). */
 static int compile_seccomp(struct create_ctx *ctx, struct ocirun_error *err)
 {
-    return seccomp_compile_cached(ctx->config->linux_->seccomp, ctx->req->root, &ctx->seccomp,
-                                  err);
+    return seccomp_compile_cached(ctx->config->linux_->seccomp, ctx->req->root, &ctx->seccomp, err);
 }
 
 static int spawn_container(struct create_ctx *ctx, struct ocirun_error *err)

@@ -54,9 +54,9 @@ struct exec_ctx {
     int init_pidfd;
     unsigned long ns_flags; /* the init's namespaces that are not ours */
     int sock[2];
-    pid_t pid;  /* X, on the host */
-    int pidfd;  /* of X */
-    int master; /* pty master kept for the foreground proxy */
+    pid_t pid;      /* X, on the host */
+    int pidfd;      /* of X */
+    int master;     /* pty master kept for the foreground proxy */
     int seccomp_fd; /* X's seccomp listener until forwarded, else -1 */
 };
 

@@ -415,6 +415,23 @@ static int add_syscall_rule(struct compile_ctx *c, size_t idx, struct ocirun_err
 
 /* ---- the -ENOSYS stub ------------------------------------------------------- */
 
+/* Why: a profile lists the syscalls known when it was written. A newer
+ * syscall (clone3, openat2, faccessat2, ...) falls to the default action,
+ * usually ERRNO(EPERM); libc reads EPERM as "forbidden" and fails, while
+ * ENOSYS makes it fall back to the older call the profile allows.
+ *
+ * How: the syscall numbers are dense and grow with time, so "newer than
+ * the profile" is "numbered above the highest syscall the profile names on
+ * this architecture". A short classic-BPF prefix, put in front of
+ * libseccomp's exported program, checks seccomp_data.arch and returns
+ * ERRNO(ENOSYS) for nr > max; everything else jumps to libseccomp's
+ * program unchanged. runc generates the same kind of stub (a per-arch
+ * "nr > max" check, patched into the program), and crun has a similar
+ * mechanism. A prefix keeps libseccomp's program untouched and
+ * makes the stub easy to check: the fuzz target verifies every jump of the
+ * result. Syscalls below the maximum that the profile does not name still
+ * get the default action, as in runc. */
+
 /* Whether syscalls newer than the profile should get ENOSYS rather than the
  * default action: not when the default lets them run (ALLOW, LOG), not for
  * TRACE (a tracer handles unknown syscalls itself), not when the default

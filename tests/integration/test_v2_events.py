@@ -5,7 +5,7 @@ does), and the stream: stats every --interval and {"type":"oom"} when the
 kernel OOM-kills in the container's cgroup (memory.events)."""
 
 import json
-import time
+import os
 
 import pytest
 
@@ -19,6 +19,19 @@ BUSY = ["/bin/sh", "-c", "while :; do :; done"]
 
 def events(text):
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def watching_memory_events(pid):
+    """True once process pid has an inotify watch (events' OOM source):
+    an OOM before that would be missed, not reported."""
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                if "inotify wd:" in f.read():
+                    return True
+    except OSError:
+        pass
+    return False
 
 
 def stats(run_ocirun, cid):
@@ -98,9 +111,7 @@ def test_events_reports_oom(v2host, bundle, run_ocirun, spawn_ocirun, unique_id,
           args=["/bin/ocitest", "alloc", "200"])
     run_ocirun("create", "--bundle", bundle.path, unique_id, check=True)
     bg = spawn_ocirun("events", "--interval", "60s", unique_id)
-    # events watches memory.events once it runs; give it that moment
-    time.sleep(1)
-    assert bg.running(), bg.stderr
+    assert wait_for(lambda: watching_memory_events(bg.pid)), bg.stderr
     run_ocirun("start", unique_id, check=True)
     r = bg.wait(timeout=60)
     assert r.returncode == 0, r.stderr
@@ -116,7 +127,7 @@ def test_events_oom_of_a_child(v2host, bundle, run_ocirun, spawn_ocirun, unique_
           args=["/bin/sh", "-c", "/bin/ocitest alloc 200; exec /bin/sleep 600"])
     run_ocirun("create", "--bundle", bundle.path, unique_id, check=True)
     bg = spawn_ocirun("events", "--interval", "60s", unique_id)
-    time.sleep(1)
+    assert wait_for(lambda: watching_memory_events(bg.pid)), bg.stderr
     run_ocirun("start", unique_id, check=True)
     assert wait_for(lambda: {"type": "oom", "id": unique_id} in events(bg.stdout), 30), \
         (bg.stdout, bg.stderr, cg_read(cg_path, "memory.events"))
