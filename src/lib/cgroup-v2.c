@@ -176,7 +176,8 @@ static int apply_memory(int dirfd, const struct oci_memory *m, struct ocirun_err
     if (cgroup_swap_to_v2(m->swap_present ? m->swap : 0, m->limit_present ? m->limit : 0, &swap,
                           err) < 0)
         return -1;
-    if (swap != 0) {
+    /* swap == limit means "no swap": memory.swap.max 0, as runc writes */
+    if (swap != 0 || (m->swap_present && m->swap > 0)) {
         cgroup_format_limit(swap, buf, sizeof(buf));
         if (cgroup_v2_write_field(dirfd, MEM ".swap", "memory.swap.max", buf, err) < 0)
             return -1;

@@ -12,6 +12,7 @@ test_v2_ops.py."""
 
 import json
 import os
+import time
 
 import pytest
 
@@ -123,6 +124,13 @@ def test_cpu_quota_throttles_a_busy_loop(v2host, bundle, run_ocirun, unique_id, 
         cg_read(cg_path, "cpu.stat")
     stat = cg_keyed(cg_path, "cpu.stat")
     assert stat["throttled_usec"] > 0 and stat["nr_periods"] >= stat["nr_throttled"]
+    # 10 ms per 100 ms period: over 2 s about 0.2 s of CPU (generous margin
+    # for the period boundaries), where an unthrottled loop would take ~2 s
+    t0, u0 = time.monotonic(), stat["usage_usec"]
+    time.sleep(2)
+    used = cg_keyed(cg_path, "cpu.stat")["usage_usec"] - u0
+    wall = (time.monotonic() - t0) * 1e6
+    assert 0 < used <= 0.25 * wall, (used, wall)
     run_ocirun("delete", "--force", unique_id, check=True)
 
 

@@ -116,6 +116,15 @@ def test_update_new_fields(v2host, bundle, run_ocirun, unique_id, cg_path):
 
 
 @vm
+def test_swap_equal_to_limit_means_no_swap(v2host, bundle, run_ocirun, unique_id, cg_path):
+    sleeper(bundle, cg_path, {"memory": {"limit": 64 * MiB, "swap": 128 * MiB}})
+    run_ocirun("run", "-d", "--bundle", bundle.path, unique_id, check=True)
+    assert cg_read(cg_path, "memory.swap.max") == str(64 * MiB)
+    run_ocirun("update", "--memory", "32m", "--memory-swap", "32m", unique_id, check=True)
+    assert cg_read(cg_path, "memory.swap.max") == "0"
+
+
+@vm
 def test_update_check_before_update(v2host, bundle, run_ocirun, unique_id, cg_path):
     sleeper(bundle, cg_path, {"memory": {"limit": 64 * MiB}})
     run_ocirun("run", "-d", "--bundle", bundle.path, unique_id, check=True)

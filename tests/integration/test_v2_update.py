@@ -79,7 +79,7 @@ def test_update_devices_ignored(v2host, bundle, run_ocirun, unique_id, cg_path):
     assert cg_read(cg_path, "pids.max") == "55"
     r = run_ocirun("exec", unique_id, "/bin/ocitest", "open", "/dev/kmsg", "w")
     assert json.loads(r.stdout.splitlines()[-1])["errno_name"] == "EPERM", r.stdout + r.stderr
-    r = run_ocirun("exec", unique_id, "/bin/ocitest", "open", "/dev/null", "rw", check=True)
+    run_ocirun("exec", unique_id, "/bin/ocitest", "open", "/dev/null", "rw", check=True)
     run_ocirun("delete", "--force", unique_id, check=True)
 
 
