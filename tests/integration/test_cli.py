@@ -482,7 +482,8 @@ def test_features_document(features, ocirun):
     lx = features["linux"]
     assert sorted(lx["namespaces"]) == ["cgroup", "ipc", "mount", "network", "pid", "time",
                                         "user", "uts"]
-    assert lx["cgroup"] == {"v1": True, "v2": True, "systemd": False, "systemdUser": False}
+    assert lx["cgroup"] == {"v1": True, "v2": True, "systemd": False, "systemdUser": False,
+                            "rdma": True}
     for k in ["apparmor", "selinux", "intelRdt", "netDevices"]:
         assert lx[k] == {"enabled": False}, k
     assert lx["mountExtensions"] == {"idmap": {"enabled": True}}

@@ -756,7 +756,9 @@ def test_seccomp_profile_is_installed_last(run_ocirun, bundle, unique_id):
     assert json_from(r.stdout)["seccomp"] == 2
 
 
-def test_seccomp_notify_is_refused(run_ocirun, bundle, unique_id, tmp_root):
+def test_seccomp_notify_without_agent_fails_cleanly(run_ocirun, bundle, unique_id, tmp_root):
+    """SCMP_ACT_NOTIFY with a listenerPath nobody listens on: create fails
+    with one line naming the action and leaves nothing behind."""
     bundle.config["linux"]["seccomp"] = {
         "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/tmp/nowhere.sock",
         "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}],
