@@ -436,7 +436,7 @@ def test_leak_guard_never_removes_protected_cgroups(tmp_path, test_prefix, monke
 def test_leak_guard_fails_a_leaking_test(pytester):
     """End to end: a test that leaves a mount behind errors, and the mount
     is gone afterwards."""
-    pytester.makeconftest(open(os.path.join(os.path.dirname(__file__), "conftest.py")).read())
+    pytester.makeconftest(open(os.path.join(os.path.dirname(__file__), "..", "conftest.py")).read())
     pytester.makepyfile(test_leaky="""
         import subprocess
 

@@ -60,10 +60,8 @@ def test_oom_kill_counted_in_memory_events(v2host, bundle, run_ocirun, unique_id
     ({"limit": 64 * MiB, "swap": 96 * MiB, "reservation": 16 * MiB},
      {"memory.max": str(64 * MiB), "memory.swap.max": str(32 * MiB),
       "memory.low": str(16 * MiB)}),
-    pytest.param({"limit": 64 * MiB, "swap": 64 * MiB},
-                 {"memory.max": str(64 * MiB), "memory.swap.max": "0"},
-                 marks=pytest.mark.xfail(reason="cgroup-v2.c apply_memory writes nothing when "
-                                         "swap == limit; runc writes memory.swap.max 0")),
+    # swap == limit: no swap at all (runc writes 0, not nothing)
+    ({"limit": 64 * MiB, "swap": 64 * MiB}, {"memory.max": str(64 * MiB), "memory.swap.max": "0"}),
     ({"limit": 64 * MiB, "swap": -1}, {"memory.max": str(64 * MiB), "memory.swap.max": "max"}),
     ({"limit": -1}, {"memory.max": "max"}),
 ], ids=["swap-above-limit", "swap-equals-limit", "swap-unlimited", "unlimited"])
