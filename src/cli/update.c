@@ -261,7 +261,8 @@ static int read_resources(const char *file, struct oci_resources **out, struct o
     int r;
 
     if (strcmp(file, "-") == 0) {
-        if (read_file_at(AT_FDCWD, "/dev/stdin", &data, &len, err) < 0)
+        /* fd 0 itself: /dev/stdin may not exist (minimal systems) */
+        if (read_fd_all(STDIN_FILENO, "stdin", 64u << 20, &data, &len, err) < 0)
             return error_wrap(err, "read the resources from stdin");
         r = oci_resources_parse_data(data, len, out, &perr);
     } else {

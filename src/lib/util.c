@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -118,15 +119,12 @@ ssize_t read_all(int fd, void *buf, size_t len)
     return (ssize_t)done;
 }
 
-int read_file_at(int dirfd, const char *path, char **data, size_t *len, struct ocirun_error *err)
+int read_fd_all(int fd, const char *name, size_t max, char **data, size_t *len,
+                struct ocirun_error *err)
 {
-    cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     size_t cap = 4096, used = 0;
-    char *buf;
+    char *buf = xmalloc(cap);
 
-    if (fd < 0)
-        return error_make(err, errno, "open `%s`", path);
-    buf = xmalloc(cap);
     for (;;) {
         ssize_t n;
         if (used + 1 >= cap)
@@ -137,17 +135,30 @@ int read_file_at(int dirfd, const char *path, char **data, size_t *len, struct o
         if (n < 0) {
             int saved = errno;
             free(buf);
-            return error_make(err, saved, "read `%s`", path);
+            return error_make(err, saved, "read `%s`", name);
         }
         if (n == 0)
             break;
         used += (size_t)n;
+        if (used > max) {
+            free(buf);
+            return error_make(err, EFBIG, "read `%s`", name);
+        }
     }
     buf[used] = '\0';
     *data = buf;
     if (len)
         *len = used;
     return 0;
+}
+
+int read_file_at(int dirfd, const char *path, char **data, size_t *len, struct ocirun_error *err)
+{
+    cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+    if (fd < 0)
+        return error_make(err, errno, "open `%s`", path);
+    return read_fd_all(fd, path, SIZE_MAX, data, len, err);
 }
 
 int write_file_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,

@@ -45,6 +45,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Whole-file I/O relative to dirfd (AT_FDCWD for a plain path). */
 int read_file_at(int dirfd, const char *path, char **data, size_t *len, struct ocirun_error *err);
+/* Reads fd to EOF into a NUL-terminated buffer; more than max bytes is EFBIG. */
+int read_fd_all(int fd, const char *name, size_t max, char **data, size_t *len,
+                struct ocirun_error *err);
 int write_file_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
                   struct ocirun_error *err);
 /* write to a temp file in the same directory, fsync, rename over path. */
