@@ -24,6 +24,7 @@ enum {
     FLAG_PRESERVE_FDS,
     FLAG_CGROUP,
     FLAG_IGNORE_PAUSED,
+    FLAG_PIDFD_SOCKET,
 };
 
 static const struct cli_flag flags[] = {
@@ -49,6 +50,9 @@ static const struct cli_flag flags[] = {
      "run the process in an (existing) sub-cgroup(s); the value is a path relative to the "
      "container's cgroup, or CONTROLLER:PATH (cgroup v1; repeatable)"},
     {"ignore-paused", FLAG_IGNORE_PAUSED, NULL, "allow exec in a paused container"},
+    {"pidfd-socket", FLAG_PIDFD_SOCKET, "PATH",
+     "path to an AF_UNIX socket which will receive a file descriptor referencing the exec "
+     "process"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -134,6 +138,9 @@ static int apply_flag(struct exec_request *req, int id, const char *value, struc
     switch (id) {
     case FLAG_CONSOLE_SOCKET:
         req->console_socket = value;
+        break;
+    case FLAG_PIDFD_SOCKET:
+        req->pidfd_socket = value;
         break;
     case FLAG_CWD:
         req->cwd = value;

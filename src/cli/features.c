@@ -26,6 +26,7 @@
 #endif
 
 #include "cli.h"
+#include "mempolicy.h"
 #include "ocispec.h"
 #include "options.h"
 #include "util.h"
@@ -90,9 +91,14 @@ static const struct oci_features_cgroup feature_cgroup = {
 
 #define FEATURE_APPARMOR     false
 #define FEATURE_SELINUX      false
-#define FEATURE_INTEL_RDT    false
+/* linux.intelRdt (src/lib/intelrdt.c), schemata and enableMonitoring
+ * included. features-linux.md: "irrelevant to the availability of Intel
+ * RDT on the host", so true even where no resctrl is mounted (create then
+ * fails with a clear error, as the spec requires). */
+#define FEATURE_INTEL_RDT    true
 #define FEATURE_IDMAP_MOUNTS true
-#define FEATURE_NET_DEVICES  false
+/* linux.netDevices: src/lib/netdev.c. */
+#define FEATURE_NET_DEVICES true
 /* linux.seccomp is applied (src/lib/seccomp*.c) when built with libseccomp. */
 #define FEATURE_SECCOMP_FILTERS true
 
@@ -249,9 +255,18 @@ static struct oci_features_linux *linux_features(void)
     l->apparmor = enabled(FEATURE_APPARMOR);
     l->selinux = enabled(FEATURE_SELINUX);
     l->intel_rdt = enabled(FEATURE_INTEL_RDT);
+    l->intel_rdt->schemata = l->intel_rdt->monitoring = FEATURE_INTEL_RDT;
+    l->intel_rdt->schemata_present = l->intel_rdt->monitoring_present = true;
     l->mount_extensions = xzalloc(sizeof(*l->mount_extensions));
     l->mount_extensions->idmap = enabled(FEATURE_IDMAP_MOUNTS);
     l->net_devices = enabled(FEATURE_NET_DEVICES);
+    /* linux.memoryPolicy: every mode and flag config-linux.md lists
+     * (src/lib/mempolicy.c maps them all). */
+    l->memory_policy = xzalloc(sizeof(*l->memory_policy));
+    l->memory_policy->modes =
+        strv_from(mempolicy_mode_names, mempolicy_mode_count, &l->memory_policy->modes_len);
+    l->memory_policy->flags =
+        strv_from(mempolicy_flag_names, mempolicy_flag_count, &l->memory_policy->flags_len);
     return l;
 }
 

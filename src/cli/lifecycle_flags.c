@@ -15,6 +15,7 @@ enum {
     FLAG_NO_PIVOT,
     FLAG_NO_NEW_KEYRING,
     FLAG_KEEP,
+    FLAG_PIDFD_SOCKET,
 };
 
 #define COMMON_FLAGS                                                                               \
@@ -25,6 +26,9 @@ enum {
          "path to an AF_UNIX socket which will receive a file descriptor referencing the master "  \
          "end of the console's pseudoterminal"},                                                   \
         {"pid-file", FLAG_PID_FILE, "FILE", "specify the file to write the process id to"},        \
+        {"pidfd-socket", FLAG_PIDFD_SOCKET, "PATH",                                                \
+         "path to an AF_UNIX socket which will receive a file descriptor referencing the init "    \
+         "process"},                                                                               \
         {"no-pivot", FLAG_NO_PIVOT, NULL,                                                          \
          "do not use pivot root to jail process inside rootfs (MS_MOVE + chroot instead)"},        \
         {"no-new-keyring", FLAG_NO_NEW_KEYRING, NULL,                                              \
@@ -79,6 +83,9 @@ static int apply_flag(struct create_request *req, int id, const char *value,
         break;
     case FLAG_CONSOLE_SOCKET:
         req->console_socket = value;
+        break;
+    case FLAG_PIDFD_SOCKET:
+        req->pidfd_socket = value;
         break;
     case FLAG_PRESERVE_FDS:
         return parse_preserve_fds(value, &req->preserve_fds, err);

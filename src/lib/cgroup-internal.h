@@ -154,6 +154,10 @@ int cgroup_v1_prepare_dir(const struct cgroup_hierarchy *h, const char *dir,
                           struct ocirun_error *err);
 int cgroup_v1_apply(struct cgroup *cg, const struct oci_resources *r, struct ocirun_error *err);
 bool cgroup_v1_is_frozen(const char *dir);
+/* cgroup-v1-resources.c: blkio, hugetlb (v1, or cgroup2 on a hybrid host),
+ * net_cls/net_prio, rdma and the `unified` map (into cgroup2). */
+int cgroup_v1_apply_more(const struct cgroup *cg, const struct oci_resources *r,
+                         struct ocirun_error *err);
 int cgroup_v1_thaw(const char *dir);
 
 /* ---- cgroup-v2.c ---- */

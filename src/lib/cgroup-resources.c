@@ -10,11 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup-internal.h"
 #include "util.h"
-
-#define NOT_YET "not supported yet on this host"
 
 static bool word_in(const char *list, const char *word)
 {
@@ -34,7 +33,8 @@ bool cgroup_has_controller(const struct cgroup *cg, const char *controller)
 {
     for (size_t i = 0; i < cg->n; i++) {
         const struct cgroup_hierarchy *h = &cg->h[i];
-        if (cg->mode == CGROUP_MODE_UNIFIED && h->unified) {
+        /* hybrid: the controllers bound to cgroup2 (hugetlb here) count too */
+        if (h->unified && cg->mode != CGROUP_MODE_LEGACY) {
             cleanup_free char *avail = NULL;
             if (cgroup_read(h->mountpoint, "cgroup.controllers", &avail, NULL) == 0 &&
                 word_in(avail, controller))
@@ -57,11 +57,6 @@ static int need(const struct cgroup *cg, const char *field, const char *controll
         return error_make(err, 0, "%s: the %s cgroup controller is not available on this host",
                           field, controller);
     return 0;
-}
-
-static int unsupported(const char *field, struct ocirun_error *err)
-{
-    return error_make(err, 0, "%s: " NOT_YET, field);
 }
 
 static int check_devices(const struct oci_resources *r, const struct cgroup *cg,
@@ -98,24 +93,23 @@ static bool is_v2(const struct cgroup *cg)
 }
 
 /* v1-only memory knobs: on v2 they are warned about and ignored when the
- * limits are written (cgroup-v2.c); elsewhere not supported yet. */
+ * limits are written (cgroup-v2.c); on v1 they need the memory controller
+ * (kernel/kernelTCP are written where the kmem files still exist, else
+ * warned about in cgroup-v1.c). */
 static int check_memory(const struct oci_memory *m, const struct cgroup *cg,
                         struct ocirun_error *err)
 {
-    bool v2 = is_v2(cg);
-
-    if (!v2 && m->kernel_present)
-        return unsupported("linux.resources.memory.kernel", err);
-    if (!v2 && m->kernel_tcp_present)
-        return unsupported("linux.resources.memory.kernelTCP", err);
-    if (!v2 && m->swappiness_present)
-        return unsupported("linux.resources.memory.swappiness", err);
-    if (!v2 && m->disable_oom_killer_present)
-        return unsupported("linux.resources.memory.disableOOMKiller", err);
-    if (!v2 && m->use_hierarchy_present)
-        return unsupported("linux.resources.memory.useHierarchy", err);
-    if (!v2 && m->check_before_update_present)
-        return unsupported("linux.resources.memory.checkBeforeUpdate", err);
+    if (!is_v2(cg)) {
+        if (m->swappiness_present && m->swappiness > 100)
+            return error_make(err, 0,
+                              "linux.resources.memory.swappiness: %" PRIu64
+                              " is not in 0..100",
+                              m->swappiness);
+        if ((m->swappiness_present || m->disable_oom_killer_present ||
+             m->use_hierarchy_present || m->kernel_present || m->kernel_tcp_present) &&
+            need(cg, "linux.resources.memory", "memory", err) < 0)
+            return -1;
+    }
     if (m->limit_present && need(cg, "linux.resources.memory.limit", "memory", err) < 0)
         return -1;
     if (m->reservation_present && need(cg, "linux.resources.memory.reservation", "memory", err) < 0)
@@ -129,24 +123,63 @@ static int check_memory(const struct oci_memory *m, const struct cgroup *cg,
     return 0;
 }
 
+/* A v1 cpu file the kernel may lack (CONFIG_RT_GROUP_SCHED, CFS burst,
+ * SCHED_IDLE groups), looked up in the hierarchy's root. */
+static int need_v1_cpu_file(const struct cgroup *cg, const char *field, const char *file,
+                            const char *why, struct ocirun_error *err)
+{
+    if (need(cg, field, "cpu", err) < 0)
+        return -1;
+    for (size_t i = 0; i < cg->n; i++) {
+        const struct cgroup_hierarchy *h = &cg->h[i];
+        if (h->unified || !word_in(h->controllers, "cpu"))
+            continue;
+        cleanup_free char *path = xasprintf("%s/%s", h->mountpoint, file);
+        if (access(path, F_OK) == 0)
+            return 0;
+        return error_make(err, 0, "%s: this kernel has no %s (%s)", field, file, why);
+    }
+    return 0;
+}
+
+static int check_cpu_v1(const struct oci_cpu *c, const struct cgroup *cg, struct ocirun_error *err)
+{
+    const char *rt = "no CONFIG_RT_GROUP_SCHED";
+
+    if (c->realtime_runtime_present &&
+        need_v1_cpu_file(cg, "linux.resources.cpu.realtimeRuntime", "cpu.rt_runtime_us", rt, err) <
+            0)
+        return -1;
+    if (c->realtime_period_present &&
+        need_v1_cpu_file(cg, "linux.resources.cpu.realtimePeriod", "cpu.rt_period_us", rt, err) < 0)
+        return -1;
+    if (c->burst_present && need_v1_cpu_file(cg, "linux.resources.cpu.burst", "cpu.cfs_burst_us",
+                                             "CFS bandwidth burst needs Linux 5.14", err) < 0)
+        return -1;
+    if (c->idle_present && need_v1_cpu_file(cg, "linux.resources.cpu.idle", "cpu.idle",
+                                            "SCHED_IDLE groups need Linux 5.15", err) < 0)
+        return -1;
+    return 0;
+}
+
 static int check_cpu(const struct oci_cpu *c, const struct cgroup *cg, struct ocirun_error *err)
 {
     bool v2 = is_v2(cg);
 
-    if (c->realtime_runtime_present || c->realtime_period_present) {
+    if (!v2 && cg != NULL && check_cpu_v1(c, cg, err) < 0)
+        return -1;
+    if (v2 && (c->realtime_runtime_present || c->realtime_period_present)) {
         const char *f = c->realtime_runtime_present ? "linux.resources.cpu.realtimeRuntime"
                                                     : "linux.resources.cpu.realtimePeriod";
-        if (v2)
-            return error_make(err, 0,
-                              "%s: cgroup v2 has no realtime CPU limits (cpu.rt_*); remove the "
-                              "field",
-                              f);
-        return unsupported(f, err);
+        return error_make(err, 0,
+                          "%s: cgroup v2 has no realtime CPU limits (cpu.rt_*); remove the "
+                          "field",
+                          f);
     }
-    if (c->burst_present && (!v2 || need(cg, "linux.resources.cpu.burst", "cpu", err) < 0))
-        return v2 ? -1 : unsupported("linux.resources.cpu.burst", err);
-    if (c->idle_present && (!v2 || need(cg, "linux.resources.cpu.idle", "cpu", err) < 0))
-        return v2 ? -1 : unsupported("linux.resources.cpu.idle", err);
+    if (c->burst_present && need(cg, "linux.resources.cpu.burst", "cpu", err) < 0)
+        return -1;
+    if (c->idle_present && need(cg, "linux.resources.cpu.idle", "cpu", err) < 0)
+        return -1;
     if (c->shares_present && need(cg, "linux.resources.cpu.shares", "cpu", err) < 0)
         return -1;
     if (c->quota_present && need(cg, "linux.resources.cpu.quota", "cpu", err) < 0)
@@ -173,22 +206,27 @@ static int check_block_io(const struct oci_block_io *b, const struct cgroup *cg,
                           struct ocirun_error *err)
 {
     cleanup_free struct cgroup_io_max *lines = NULL;
+    bool v2 = is_v2(cg);
     size_t n;
 
-    if (need(cg, BIO, "io", err) < 0)
+    if (need(cg, BIO, v2 ? "io" : "blkio", err) < 0)
         return -1;
-    /* leafWeight is CFQ's (v1, removed in 5.0): nothing on v2 to map it to */
-    if (b->leaf_weight_present)
+    /* leafWeight is CFQ's (v1, removed in 5.0): nothing on v2 to map it
+     * to; on v1 it is written where blkio.leaf_weight still exists */
+    if (v2 && b->leaf_weight_present)
         return error_make(err, 0, BIO ".leafWeight: not supported on cgroup v2");
     if (b->weight_present && b->weight != 0 && (b->weight < 10 || b->weight > 1000))
         return error_make(err, 0, BIO ".weight: %u is not in 10..1000", b->weight);
+    if (b->leaf_weight_present && b->leaf_weight != 0 &&
+        (b->leaf_weight < 10 || b->leaf_weight > 1000))
+        return error_make(err, 0, BIO ".leafWeight: %u is not in 10..1000", b->leaf_weight);
     for (size_t i = 0; i < b->weight_device_len; i++) {
         const struct oci_block_io_weight_device *d = &b->weight_device[i];
         char field[64];
         snprintf(field, sizeof(field), BIO ".weightDevice[%zu]", i);
         if (cgroup_check_devnum(field, d->major, d->minor, err) < 0)
             return -1;
-        if (d->leaf_weight_present)
+        if (v2 && d->leaf_weight_present)
             return error_make(err, 0, "%s.leafWeight: not supported on cgroup v2", field);
         if (d->weight_present && (d->weight < 10 || d->weight > 1000))
             return error_make(err, 0, "%s.weight: %u is not in 10..1000", field, d->weight);
@@ -196,11 +234,9 @@ static int check_block_io(const struct oci_block_io *b, const struct cgroup *cg,
     return cgroup_io_max_build(b, &lines, &n, err);
 }
 
-static int check_v2_only(const struct oci_resources *r, const struct cgroup *cg,
-                         struct ocirun_error *err)
+static int check_hugetlb_rdma(const struct oci_resources *r, const struct cgroup *cg,
+                              struct ocirun_error *err)
 {
-    if (r->block_io && block_io_set(r->block_io) && check_block_io(r->block_io, cg, err) < 0)
-        return -1;
     if (r->hugepage_limits_len > 0 &&
         need(cg, "linux.resources.hugepageLimits", "hugetlb", err) < 0)
         return -1;
@@ -214,16 +250,74 @@ static int check_v2_only(const struct oci_resources *r, const struct cgroup *cg,
         if (cgroup_rdma_line(r->rdma.keys[i], &r->rdma.values[i], line, sizeof(line), err) < 0)
             return -1;
     }
+    return 0;
+}
+
+/* The controllers cgroup2 itself offers (on a hybrid host: only those no
+ * v1 hierarchy holds, e.g. hugetlb). */
+static bool unified_offers(const struct cgroup *cg, const char *controller)
+{
+    for (size_t i = 0; cg && i < cg->n; i++) {
+        cleanup_free char *avail = NULL;
+        if (cg->h[i].unified &&
+            cgroup_read(cg->h[i].mountpoint, "cgroup.controllers", &avail, NULL) == 0 &&
+            word_in(avail, controller))
+            return true;
+    }
+    return false;
+}
+
+static bool has_unified(const struct cgroup *cg)
+{
+    for (size_t i = 0; cg && i < cg->n; i++)
+        if (cg->h[i].unified)
+            return true;
+    return false;
+}
+
+/* `unified` keys: checked as file names; on a hybrid host each one must
+ * name a controller bound to cgroup2 (or a cgroup.* file), as runc. */
+static int check_unified(const struct oci_resources *r, const struct cgroup *cg,
+                         struct ocirun_error *err)
+{
+    if (r->unified.len > 0 && cg == NULL)
+        return need(cg, "linux.resources.unified", "", err);
+    if (r->unified.len > 0 && !has_unified(cg))
+        return error_make(err, 0,
+                          "linux.resources.unified: this host has no cgroup2 hierarchy (legacy "
+                          "cgroup v1 only)");
     for (size_t i = 0; i < r->unified.len; i++) {
         const char *c;
         if (cgroup_unified_check(r->unified.keys[i], r->unified.values[i], err) < 0)
             return -1;
         c = cgroup_unified_controller(r->unified.keys[i]);
-        if (c != NULL && !cgroup_has_controller(cg, c))
+        if (c != NULL && !(is_v2(cg) ? cgroup_has_controller(cg, c) : unified_offers(cg, c)))
             return error_make(err, 0,
                               "linux.resources.unified[\"%s\"]: the %s cgroup controller is not "
-                              "available on this host",
-                              r->unified.keys[i], c);
+                              "available %s",
+                              r->unified.keys[i], c,
+                              is_v2(cg) ? "on this host" : "in the cgroup2 hierarchy of this "
+                                                            "hybrid host (it is bound to v1)");
+    }
+    return 0;
+}
+
+static int check_network(const struct oci_network *net, const struct cgroup *cg,
+                         struct ocirun_error *err)
+{
+    if (net->class_id_present && need(cg, "linux.resources.network.classID", "net_cls", err) < 0)
+        return -1;
+    if (net->priorities_len > 0 &&
+        need(cg, "linux.resources.network.priorities", "net_prio", err) < 0)
+        return -1;
+    for (size_t i = 0; i < net->priorities_len; i++) {
+        const char *name = net->priorities[i].name;
+        if (name == NULL || name[0] == '\0' || strlen(name) >= 16 ||
+            name[strcspn(name, " /\t\n")] != '\0')
+            return error_make(err, 0,
+                              "linux.resources.network.priorities[%zu].name: `%s` is not an "
+                              "interface name",
+                              i, name ? name : "");
     }
     return 0;
 }
@@ -236,25 +330,16 @@ int cgroup_resources_check(const struct oci_resources *r, const struct cgroup *c
     if (r == NULL)
         return 0;
     net = r->network && (r->network->class_id_present || r->network->priorities_len > 0);
-    if (is_v2(cg)) {
-        if (net)
-            return error_make(err, 0,
-                              "linux.resources.network: classID and priorities need the v1 "
-                              "net_cls/net_prio controllers; cgroup v2 has none");
-        if (check_v2_only(r, cg, err) < 0)
-            return -1;
-    } else {
-        if (r->block_io && block_io_set(r->block_io))
-            return unsupported("linux.resources.blockIO", err);
-        if (r->hugepage_limits_len > 0)
-            return unsupported("linux.resources.hugepageLimits", err);
-        if (net)
-            return unsupported("linux.resources.network", err);
-        if (r->rdma.len > 0)
-            return unsupported("linux.resources.rdma", err);
-        if (r->unified.len > 0)
-            return unsupported("linux.resources.unified", err);
-    }
+    if (net && is_v2(cg))
+        return error_make(err, 0,
+                          "linux.resources.network: classID and priorities need the v1 "
+                          "net_cls/net_prio controllers; cgroup v2 has none");
+    if (net && check_network(r->network, cg, err) < 0)
+        return -1;
+    if (r->block_io && block_io_set(r->block_io) && check_block_io(r->block_io, cg, err) < 0)
+        return -1;
+    if (check_hugetlb_rdma(r, cg, err) < 0 || check_unified(r, cg, err) < 0)
+        return -1;
     if (check_devices(r, cg, err) < 0)
         return -1;
     if (r->memory && check_memory(r->memory, cg, err) < 0)

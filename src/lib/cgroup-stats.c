@@ -4,7 +4,8 @@
  * host): cpu.usage{total,percpu,percpu_kernel,percpu_user,kernel,user}
  * and cpu.throttling, memory.{usage,swap,kernel,kernelTCP} each with
  * {limit,usage,max,failcnt} plus memory.raw (memory.stat), pids{current,
- * limit}, and the empty blkio, hugetlb, intel_rdt and network_interfaces.
+ * limit}, blkio and hugetlb (v1 and hybrid hosts; empty on v2 for now),
+ * and the empty intel_rdt and network_interfaces.
  * v1 reads each controller's own hierarchy, v2 the unified files; a value
  * the host does not offer is 0, as in runc. This is not an OCI document,
  * so it is written here as plain text: every value is a number, and the
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup-internal.h"
 #include "util.h"
@@ -208,6 +210,103 @@ static void put_pids(FILE *f, struct cgroup *cg, const char *dir)
             read_u64(dir, "pids.max", 0));
 }
 
+/* One blkio stats file ("MAJ:MIN Op VALUE" lines, "Total N" skipped) as
+ * runc's list of {major,minor,op,value}; the number of entries. */
+static size_t put_blkio_list(FILE *f, const char *name, const char *dir, const char *file,
+                             const char **sep)
+{
+    cleanup_free char *text = NULL;
+    const char *inner = "";
+    size_t n = 0;
+
+    if (dir == NULL || cgroup_read(dir, file, &text, NULL) < 0)
+        return 0;
+    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l;
+         l = strtok_r(NULL, "\n", &save)) {
+        unsigned major, minor;
+        char op[16];
+        uint64_t v;
+        if (sscanf(l, "%u:%u %15[A-Za-z] %" SCNu64, &major, &minor, op, &v) != 4)
+            continue;
+        if (n++ == 0)
+            fprintf(f, "%s\"%s\":[", *sep, name);
+        fprintf(f, "%s{\"major\":%u,\"minor\":%u,\"op\":\"%s\",\"value\":%" PRIu64 "}",
+                inner, major, minor, op, v);
+        inner = ",";
+    }
+    if (n > 0) {
+        fputc(']', f);
+        *sep = ",";
+    }
+    return n;
+}
+
+/* runc's choice on v1: BFQ's counters where they saw I/O, else the
+ * throttling layer's (which sees every bio, whatever the scheduler). */
+static void v1_blkio(FILE *f, const struct cgroup *cg)
+{
+    const char *dir = cgroup_v1_dir(cg, "blkio");
+    char *buf = NULL;
+    size_t len = 0;
+    const char *sep = "";
+    FILE *bfq = open_memstream(&buf, &len);
+
+    fputs("\"blkio\":{", f);
+    if (bfq != NULL) {
+        size_t n = put_blkio_list(bfq, "ioServiceBytesRecursive", dir,
+                                  "blkio.bfq.io_service_bytes_recursive", &sep);
+        n += put_blkio_list(bfq, "ioServicedRecursive", dir, "blkio.bfq.io_serviced_recursive",
+                            &sep);
+        fclose(bfq);
+        if (n > 0)
+            fputs(buf, f);
+        free(buf);
+        if (n > 0) {
+            fputs("},", f);
+            return;
+        }
+    }
+    sep = "";
+    put_blkio_list(f, "ioServiceBytesRecursive", dir, "blkio.throttle.io_service_bytes_recursive",
+                   &sep);
+    put_blkio_list(f, "ioServicedRecursive", dir, "blkio.throttle.io_serviced_recursive", &sep);
+    fputs("},", f);
+}
+
+/* One entry per page size the kernel has: v1 hugetlb.<size>.usage_in_bytes
+ * and friends, or the cgroup2 files (hugetlb bound to the unified
+ * hierarchy of a hybrid host). */
+static void put_hugetlb(FILE *f, const char *v1, const char *v2)
+{
+    static const char *sizes[] = {"64KB", "2MB", "32MB", "512MB", "1GB", "16GB"};
+    const char *sep = "";
+
+    fputs("\"hugetlb\":{", f);
+    for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+        char file[64];
+        uint64_t usage, max = 0, failcnt;
+        snprintf(file, sizeof(file), "hugetlb.%s.%s", sizes[i], v1 ? "usage_in_bytes" : "current");
+        cleanup_free char *path = xasprintf("%s/%s", v1 ? v1 : v2 ? v2 : "", file);
+        if ((v1 == NULL && v2 == NULL) || access(path, F_OK) < 0)
+            continue;
+        usage = read_u64(v1 ? v1 : v2, file, 0);
+        if (v1 != NULL) {
+            snprintf(file, sizeof(file), "hugetlb.%s.max_usage_in_bytes", sizes[i]);
+            max = read_u64(v1, file, 0);
+            snprintf(file, sizeof(file), "hugetlb.%s.failcnt", sizes[i]);
+            failcnt = read_u64(v1, file, 0);
+        } else {
+            snprintf(file, sizeof(file), "hugetlb.%s.events", sizes[i]);
+            failcnt = read_key(v2, file, "max");
+        }
+        fprintf(f,
+                "%s\"%s\":{\"usage\":%" PRIu64 ",\"max\":%" PRIu64 ",\"failcnt\":%" PRIu64 "}",
+                sep, sizes[i], usage, max, failcnt);
+        sep = ",";
+    }
+    fputs("},", f);
+}
+
 int cgroup_stats_json(struct cgroup *cg, char **json, struct ocirun_error *err)
 {
     char *buf = NULL;
@@ -229,8 +328,12 @@ int cgroup_stats_json(struct cgroup *cg, char **json, struct ocirun_error *err)
         v1_cpu(f, cg);
         v1_memory(f, cg);
         put_pids(f, cg, cgroup_v1_dir(cg, "pids"));
+        v1_blkio(f, cg);
+        put_hugetlb(f, cgroup_v1_dir(cg, "hugetlb"), cgroup_v2_dir(cg));
     }
-    fputs("\"blkio\":{},\"hugetlb\":{},\"intel_rdt\":{},\"network_interfaces\":null}", f);
+    if (cg->mode == CGROUP_MODE_UNIFIED)
+        fputs("\"blkio\":{},\"hugetlb\":{},", f);
+    fputs("\"intel_rdt\":{},\"network_interfaces\":null}", f);
     if (fclose(f) != 0) {
         free(buf);
         return error_make(err, errno, "write the stats");

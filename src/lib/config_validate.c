@@ -8,7 +8,10 @@
 
 #include "caps.h"
 #include "config_validate.h"
+#include "intelrdt.h"
+#include "mempolicy.h"
 #include "namespaces.h"
+#include "netdev.h"
 #include "process.h"
 #include "rootfs.h"
 #include "sysctl.h"
@@ -92,6 +95,9 @@ static int validate_linux(const struct oci_config *c, const struct ns_presence *
         return error_make(err, 0, "linux.timeOffsets: needs a new time namespace");
     if (sysctl_validate(&l->sysctl, p->is_new[NS_NET] || p->joined[NS_NET],
                         p->is_new[NS_IPC] || p->joined[NS_IPC], p->is_new[NS_UTS], err) < 0)
+        return -1;
+    if (netdev_validate(&l->net_devices, p->is_new[NS_NET] || p->joined[NS_NET], err) < 0 ||
+        mempolicy_validate(l->memory_policy, err) < 0 || intelrdt_validate(l->intel_rdt, err) < 0)
         return -1;
     return 0;
 }

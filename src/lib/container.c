@@ -23,8 +23,11 @@
 #include "container_internal.h"
 #include "hooks.h"
 #include "init.h"
+#include "intelrdt.h"
 #include "log.h"
+#include "netdev.h"
 #include "notify.h"
+#include "pidfd_socket.h"
 #include "process.h"
 #include "spawn.h"
 #include "state.h"
@@ -269,7 +272,11 @@ static int serve_init(struct create_ctx *ctx, struct ocirun_error *err)
                 r = spawn_send(ctx->sock[0], SPAWN_MSG_TIMENS_DONE, 0, err);
             break;
         case SPAWN_MSG_HOOKS_REQ:
-            r = run_parent_hooks(ctx, err);
+            /* The init's network namespace exists now; the devices are
+             * there before the prestart/createRuntime hooks run. */
+            r = netdev_move_all(&ctx->config->linux_->net_devices, ctx->pid, err);
+            if (r == 0)
+                r = run_parent_hooks(ctx, err);
             if (r == 0)
                 r = spawn_send(ctx->sock[0], SPAWN_MSG_HOOKS_DONE, 0, err);
             break;
@@ -329,11 +336,16 @@ static int spawn_container(struct create_ctx *ctx, struct ocirun_error *err)
         return -1;
     ctx->c->state->pid = ctx->pid;
     ctx->c->state->pid_present = true;
+    ctx->rdt_applied = ctx->config->linux_->intel_rdt != NULL;
     if (cgroup_enter(ctx->cg, ctx->pid, err) < 0 ||
         process_set_oom_score_adj(ctx->pid, ctx->config->process, err) < 0 ||
+        intelrdt_apply(ctx->config->linux_->intel_rdt, ctx->req->id, ctx->pid, err) < 0 ||
         spawn_send(ctx->sock[0], SPAWN_MSG_SYNC, ctx->pid, err) < 0)
         return -1;
     if (serve_init(ctx, err) < 0)
+        return -1;
+    if (ctx->pidfd_sock >= 0 && pidfd_socket_send(ctx->pidfd_sock, ctx->req->pidfd_socket,
+                                                  ctx->pidfd, PIDFD_SOCKET_INIT, err) < 0)
         return -1;
     state_fill_created(ctx);
     if (container_save(ctx->c, err) < 0 || write_pid_file(ctx->req->pid_file, ctx->pid, err) < 0)
@@ -367,13 +379,16 @@ int create_ctx_spawn(struct create_ctx *ctx, const struct create_request *req, b
 {
     memset(ctx, 0, sizeof(*ctx));
     ctx->req = req;
-    ctx->fifo_fd = ctx->pidfd = ctx->pty_master = ctx->notify_fd = -1;
+    ctx->fifo_fd = ctx->pidfd = ctx->pty_master = ctx->notify_fd = ctx->pidfd_sock = -1;
     ctx->sock[0] = ctx->sock[1] = -1;
     for (int i = 0; i < NS_COUNT; i++)
         ctx->ns.join_fd[i] = -1;
     ctx->ns.saved_pidns_fd = -1;
     ctx->rootless = req->rootless == 1 || (req->rootless < 0 && geteuid() != 0);
     if (process_check_preserved_fds(req->preserve_fds, log_fd(), err) < 0)
+        return -1;
+    if (req->pidfd_socket != NULL &&
+        (ctx->pidfd_sock = pidfd_socket_connect(req->pidfd_socket, err)) < 0)
         return -1;
     if (load_config(ctx, err) < 0 || config_validate(ctx->config, ctx->bundle, err) < 0 ||
         terminal_check_request(ctx->config->process->terminal, detached, ctx->req->console_socket,
@@ -391,6 +406,34 @@ int create_ctx_spawn(struct create_ctx *ctx, const struct create_request *req, b
     return 0;
 }
 
+/* restore (criu-restore.c): the context as create sets it up, config
+ * loaded and validated, nothing made yet. */
+int create_ctx_load(struct create_ctx *ctx, const struct create_request *req,
+                    struct ocirun_error *err)
+{
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->req = req;
+    ctx->fifo_fd = ctx->pidfd = ctx->pty_master = ctx->notify_fd = ctx->pidfd_sock = -1;
+    ctx->sock[0] = ctx->sock[1] = -1;
+    for (int i = 0; i < NS_COUNT; i++)
+        ctx->ns.join_fd[i] = -1;
+    ctx->ns.saved_pidns_fd = -1;
+    ctx->rootless = req->rootless == 1 || (req->rootless < 0 && geteuid() != 0);
+    if (load_config(ctx, err) < 0 || config_validate(ctx->config, ctx->bundle, err) < 0)
+        return -1;
+    ctx->rootfs = config_rootfs_path(ctx->config, ctx->bundle);
+    return 0;
+}
+
+/* restore: the state of a running container whose init is ctx->pid. */
+void create_ctx_fill_state(struct create_ctx *ctx)
+{
+    state_fill_creating(ctx);
+    state_fill_created(ctx);
+    free(ctx->c->state->status);
+    ctx->c->state->status = xstrdup("running");
+}
+
 void create_ctx_abort(struct create_ctx *ctx)
 {
     struct ocirun_error ignored = {0};
@@ -400,6 +443,8 @@ void create_ctx_abort(struct create_ctx *ctx)
         siginfo_t si;
         waitid(P_PIDFD, (id_t)ctx->pidfd, &si, WEXITED);
     }
+    if (ctx->rdt_applied)
+        intelrdt_remove(ctx->config->linux_->intel_rdt, ctx->req->id);
     if (ctx->cg != NULL)
         cgroup_destroy(ctx->cg, &ignored);
     error_clear(&ignored);
@@ -422,6 +467,8 @@ void create_ctx_release(struct create_ctx *ctx)
         close(ctx->pty_master);
     if (ctx->notify_fd >= 0)
         close(ctx->notify_fd);
+    if (ctx->pidfd_sock >= 0)
+        close(ctx->pidfd_sock);
     if (ctx->cg)
         cgroup_free(ctx->cg);
     if (ctx->seccomp)

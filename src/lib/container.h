@@ -13,6 +13,7 @@ struct create_request {
     const char *bundle; /* default: cwd */
     const char *pid_file;
     const char *console_socket;
+    const char *pidfd_socket; /* --pidfd-socket: gets a pidfd of the init */
     int preserve_fds;
     bool no_pivot;
     bool no_new_keyring;

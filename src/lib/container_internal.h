@@ -32,6 +32,8 @@ struct create_ctx {
     int pty_master;                  /* process.terminal without --console-socket (run) */
     int notify_fd;                   /* our end of NOTIFY_SOCKET (run), else -1 */
     struct seccomp_program *seccomp; /* compiled before the clone, or NULL */
+    int pidfd_sock;                  /* --pidfd-socket, connected first, else -1 */
+    bool rdt_applied;                /* linux.intelRdt groups to undo on failure */
 };
 
 /* <root>/<id> as an absolute path. Caller frees. */
@@ -42,6 +44,11 @@ char *container_state_dir(const char *root, const char *id);
  * rules for create and run -d. */
 int create_ctx_spawn(struct create_ctx *ctx, const struct create_request *req, bool detached,
                      struct ocirun_error *err);
+/* restore (criu-restore.c): the config loaded and validated as create
+ * does it; then the state of the running, restored init ctx->pid. */
+int create_ctx_load(struct create_ctx *ctx, const struct create_request *req,
+                    struct ocirun_error *err);
+void create_ctx_fill_state(struct create_ctx *ctx);
 /* Kills the init, removes the cgroup and the state. */
 void create_ctx_abort(struct create_ctx *ctx);
 /* Frees and closes (the container itself stays). */

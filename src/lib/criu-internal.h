@@ -29,7 +29,7 @@ void criu_argv_common(struct criu_argv *a, const char *action, const struct criu
                       const char *log_name);
 
 /* setup(arg) runs in the child before exec (NULL: none); returns < 0 with
- * errno set to abort. The error names criu's last "Error" log line. */
+ * errno set to abort. The error names criu's first "Error" log line. */
 int criu_run(struct criu_argv *a, const struct criu_flags *f, const char *log_name,
              int (*setup)(void *), void *arg, struct ocirun_error *err);
 
@@ -37,6 +37,10 @@ int criu_run(struct criu_argv *a, const struct criu_flags *f, const char *log_na
  * (cleanup_strv). sources gets the matching host paths (resolved against
  * bundle) when not NULL. */
 char **criu_bind_mounts(const struct oci_config *config, const char *bundle, char ***sources);
+
+/* The config's cgroup mount destinations: the container's own cgroup,
+ * whose root is not the hierarchy's, so criu needs it external. */
+char **criu_cgroup_mounts(const struct oci_config *config);
 
 /* The link targets of the init's fds 0..2 as descriptors.json (runc's
  * format: a JSON array of strings), in the image directory. */

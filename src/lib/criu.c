@@ -113,27 +113,28 @@ void criu_argv_common(struct criu_argv *a, const char *action, const struct criu
         criu_argv_add(a, "--empty-ns=net");
 }
 
-/* criu's last "Error (file:line): message" line, without the timestamp. */
-static char *last_log_error(const char *log_path)
+/* criu's first "Error (file:line): message" line, without the timestamp:
+ * the cause; the last one is only "Dumping FAILED." or the like. */
+static char *first_log_error(const char *log_path)
 {
     cleanup_free char *data = NULL;
     size_t len;
-    char *found = NULL, *line, *save = NULL;
+    char *line, *save = NULL;
 
     if (read_file_at(AT_FDCWD, log_path, &data, &len, NULL) < 0)
         return NULL;
     for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *e = strstr(line, "Error (");
         if (e != NULL)
-            found = e;
+            return xstrdup(e);
     }
-    return found ? xstrdup(found) : NULL;
+    return NULL;
 }
 
 static int criu_failed(const char *action, int status, const char *log_path,
                        struct ocirun_error *err)
 {
-    cleanup_free char *line = last_log_error(log_path);
+    cleanup_free char *line = first_log_error(log_path);
 
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && line == NULL)
         return error_plain(err, ENOENT, "criu %s: cannot run `%s` (is criu installed?)", action,
@@ -216,6 +217,20 @@ char **criu_bind_mounts(const struct oci_config *config, const char *bundle, cha
         *sources = srcs;
     else
         cleanup_strvp(&srcs);
+    return dests;
+}
+
+char **criu_cgroup_mounts(const struct oci_config *config)
+{
+    char **dests = xzalloc(sizeof(char *) * (config->mounts_len + 1));
+    size_t n = 0;
+
+    for (size_t i = 0; i < config->mounts_len; i++) {
+        const struct oci_mount *m = &config->mounts[i];
+        if (m->type && m->destination &&
+            (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0))
+            dests[n++] = clean_destination(m->destination);
+    }
     return dests;
 }
 

@@ -33,10 +33,14 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "container_internal.h"
+#include "cpu_affinity.h"
 #include "exec.h"
+#include "intelrdt.h"
 #include "log.h"
 #include "lsm.h"
+#include "mempolicy.h"
 #include "namespaces.h"
+#include "pidfd_socket.h"
 #include "process.h"
 #include "seccomp_filter.h"
 #include "spawn.h"
@@ -58,6 +62,7 @@ struct exec_ctx {
     int pidfd;      /* of X */
     int master;     /* pty master kept for the foreground proxy */
     int seccomp_fd; /* X's seccomp listener until forwarded, else -1 */
+    int pidfd_sock; /* --pidfd-socket, connected first, else -1 */
 };
 
 static int load_process(struct exec_ctx *ctx, struct ocirun_error *err)
@@ -257,9 +262,12 @@ static int setup_process(struct exec_ctx *ctx, struct ocirun_error *err)
     const struct oci_process *p = ctx->p;
     const struct oci_linux *l = ctx->config->linux_;
 
+    /* execCPUAffinity.final: now that J put us in the cgroup (config.md). */
     if (setup_tty(ctx, err) < 0 || process_set_rlimits(p, err) < 0 ||
         process_set_personality(l ? l->personality : NULL, err) < 0 ||
         process_set_scheduler(p, err) < 0 || process_set_io_priority(p, err) < 0 ||
+        mempolicy_apply(l ? l->memory_policy : NULL, err) < 0 ||
+        cpu_affinity_apply(p->exec_cpu_affinity, "final", 0, err) < 0 ||
         process_join_session_keyring(err) < 0)
         return -1;
     if (!p->no_new_privileges && install_seccomp(ctx, err) < 0)
@@ -335,15 +343,22 @@ static void reap(int pidfd)
         ;
 }
 
-/* J in the cgroup and with the oom score, then released. */
+/* J in the cgroup and with the oom score, then released. J (and X, its
+ * child) runs on execCPUAffinity.initial from before it joins the cgroup
+ * (config.md; as runc 1.2), and in the resctrl group of the container. */
 static int release_joiner(struct exec_ctx *ctx, pid_t joiner, struct ocirun_error *err)
 {
+    const struct oci_linux *l = ctx->config->linux_;
+
+    if (cpu_affinity_apply(ctx->p->exec_cpu_affinity, "initial", joiner, err) < 0)
+        return -1;
     if (cgroup_enter_sub(ctx->cg, joiner, ctx->req->cgroups, ctx->req->cgroups_len, err) < 0) {
         if (geteuid() == 0 || ctx->req->cgroups_len > 0)
             return error_wrap(err, "join the container's cgroup");
         error_clear(err); /* rootless: a cgroup we may not write */
     }
-    if (process_set_oom_score_adj(joiner, ctx->p, err) < 0)
+    if (process_set_oom_score_adj(joiner, ctx->p, err) < 0 ||
+        intelrdt_join(l ? l->intel_rdt : NULL, ctx->c->id, joiner, err) < 0)
         return -1;
     return spawn_send(ctx->sock[0], SPAWN_MSG_SYNC, 0, err);
 }
@@ -507,6 +522,9 @@ static int prepare(struct exec_ctx *ctx, struct ocirun_error *err)
     /* Before we open anything: the caller's fds 3.. must be there. */
     if (process_check_preserved_fds(req->preserve_fds, log_fd(), err) < 0)
         return -1;
+    if (req->pidfd_socket != NULL &&
+        (ctx->pidfd_sock = pidfd_socket_connect(req->pidfd_socket, err)) < 0)
+        return -1;
     if (container_load(req->root, req->id, false, &ctx->c, err) < 0 || check_status(ctx, err) < 0)
         return -1;
     if (load_config(ctx, err) < 0 || load_process(ctx, err) < 0 || compile_seccomp(ctx, err) < 0 ||
@@ -532,6 +550,8 @@ static void exec_ctx_release(struct exec_ctx *ctx)
         close(ctx->master);
     if (ctx->seccomp_fd >= 0)
         close(ctx->seccomp_fd);
+    if (ctx->pidfd_sock >= 0)
+        close(ctx->pidfd_sock);
     if (ctx->seccomp)
         seccomp_program_free(ctx->seccomp);
     if (ctx->cg)
@@ -544,7 +564,13 @@ static void exec_ctx_release(struct exec_ctx *ctx)
 int container_exec(const struct exec_request *req, struct ocirun_error *err)
 {
     struct exec_ctx ctx = {
-        .req = req, .init_pidfd = -1, .pidfd = -1, .master = -1, .seccomp_fd = -1};
+        .req = req,
+        .init_pidfd = -1,
+        .pidfd = -1,
+        .master = -1,
+        .seccomp_fd = -1,
+        .pidfd_sock = -1,
+    };
     int r;
 
     ctx.sock[0] = ctx.sock[1] = -1;
@@ -555,6 +581,9 @@ int container_exec(const struct exec_request *req, struct ocirun_error *err)
     r = prepare(&ctx, err);
     if (r == 0)
         r = spawn_process(&ctx, err);
+    if (r == 0 && ctx.pidfd_sock >= 0)
+        r = pidfd_socket_send(ctx.pidfd_sock, req->pidfd_socket, ctx.pidfd, PIDFD_SOCKET_EXEC,
+                              err);
     if (r == 0)
         r = write_pid_file(req->pid_file, ctx.pid, err);
     if (r == 0 && req->detach)

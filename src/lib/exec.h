@@ -26,6 +26,7 @@ struct exec_request {
     bool detach;
     const char *pid_file;
     const char *console_socket;
+    const char *pidfd_socket; /* --pidfd-socket: gets a pidfd of the process */
     int preserve_fds;
     const char *cwd;
     char **env; /* NAME=VALUE: replaces NAME in process.env, else appended */

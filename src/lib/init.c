@@ -17,6 +17,7 @@
 #include "init.h"
 #include "log.h"
 #include "lsm.h"
+#include "mempolicy.h"
 #include "process.h"
 #include "spawn.h"
 #include "sysctl.h"
@@ -151,7 +152,8 @@ static int setup_process(struct init_ctx *ctx, struct ocirun_error *err)
 
     if (process_set_rlimits(p, err) < 0 ||
         process_set_personality(ctx->config->linux_->personality, err) < 0 ||
-        process_set_scheduler(p, err) < 0 || process_set_io_priority(p, err) < 0)
+        process_set_scheduler(p, err) < 0 || process_set_io_priority(p, err) < 0 ||
+        mempolicy_apply(ctx->config->linux_->memory_policy, err) < 0)
         return -1;
     if (!ctx->req->no_new_keyring && process_join_session_keyring(err) < 0)
         return -1;

@@ -3,9 +3,9 @@
  *
  * Per device: look it up on the host (RTM_GETLINK), remember its permanent
  * addresses of global scope (RTM_GETADDR; the kernel drops addresses when a
- * device changes namespace), move and rename it in one RTM_NEWLINK with
- * IFLA_NET_NS_FD and IFLA_IFNAME (the kernel refuses a name that exists in
- * the target unless it is a `%d` template), then, through a socket opened
+ * device changes namespace), check the new name is free inside (the spec's
+ * error; a `%d` template lets the kernel pick), move and rename it in one
+ * RTM_NEWLINK with IFLA_NET_NS_FD and IFLA_IFNAME, then, through a socket opened
  * inside the container's namespace, set it up and add the addresses back.
  * Nothing is moved back on delete: config-linux.md says the runtime MUST
  * NOT; the kernel returns physical devices to the host when the namespace
@@ -478,6 +478,10 @@ static int move_one(struct move_ctx *mc, const char *from, const char *to,
     index = link_index(&mc->host, from);
     if (index < 0)
         return error_make(err, -index, "linux.netDevices: host device `%s`", from);
+    /* The kernel moves first and renames after, so a taken name would
+     * fail only once the device is already inside: check it here. */
+    if (strchr(to, '%') == NULL && link_index(&mc->ct, to) > 0)
+        return move_error(-EEXIST, from, to, err);
     addrs.index = index;
     r = addr_dump(&mc->host, &addrs);
     if (r == 0 && strchr(to, '%') != NULL)

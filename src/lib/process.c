@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cpu_affinity.h"
 #include "log.h"
 #include "process.h"
 #include "util.h"
@@ -133,6 +134,39 @@ static int validate_rlimits(const struct oci_process *p, struct ocirun_error *er
     return 0;
 }
 
+/* sched_setattr(2)'s rules, so a bad value fails create with a message
+ * rather than the init with EINVAL (SCHED_DEADLINE: 1024 ns <= runtime <=
+ * deadline <= period, period 0 meaning deadline). */
+static int validate_sched_params(const struct oci_scheduler *s, int policy,
+                                 struct ocirun_error *err)
+{
+    bool rt = policy == SCHED_FIFO || policy == SCHED_RR;
+    uint64_t period = s->period ? s->period : s->deadline;
+
+    if (policy == 4)
+        return error_make(err, 0, "process.scheduler.policy: SCHED_ISO is not implemented by Linux");
+    if (rt && (s->priority < 1 || s->priority > 99))
+        return error_make(err, 0, "process.scheduler.priority: %d is outside 1..99 for %s",
+                          s->priority, s->policy);
+    if (!rt && s->priority != 0)
+        return error_make(err, 0,
+                          "process.scheduler.priority: only SCHED_FIFO and SCHED_RR take a "
+                          "priority (policy %s)",
+                          s->policy);
+    if (policy != 6 && (s->runtime || s->deadline || s->period))
+        return error_make(err, 0,
+                          "process.scheduler: runtime, deadline and period are for "
+                          "SCHED_DEADLINE only (policy %s)",
+                          s->policy);
+    if (policy == 6 && (s->runtime < 1024 || s->deadline < s->runtime || period < s->deadline))
+        return error_make(err, 0,
+                          "process.scheduler: SCHED_DEADLINE needs 1024 <= runtime <= deadline "
+                          "<= period (ns; runtime %llu, deadline %llu, period %llu)",
+                          (unsigned long long)s->runtime, (unsigned long long)s->deadline,
+                          (unsigned long long)s->period);
+    return 0;
+}
+
 static int validate_scheduler(const struct oci_scheduler *s, struct ocirun_error *err)
 {
     unsigned long long f;
@@ -144,6 +178,8 @@ static int validate_scheduler(const struct oci_scheduler *s, struct ocirun_error
                           s->policy ? s->policy : "");
     if (s->nice_present && (s->nice < -20 || s->nice > 19))
         return error_make(err, 0, "process.scheduler.nice: %d is outside -20..19", s->nice);
+    if (validate_sched_params(s, sched_policy(s->policy), err) < 0)
+        return -1;
     for (size_t i = 0; i < s->flags_len; i++)
         if (sched_flag(s->flags[i], &f) < 0)
             return error_make(err, 0, "process.scheduler.flags: unknown flag `%s`", s->flags[i]);
@@ -189,7 +225,8 @@ int process_validate(const struct oci_process *p, const struct oci_personality *
         return error_make(err, 0, "process.oomScoreAdj: %d is outside -1000..1000",
                           p->oom_score_adj);
     if (validate_rlimits(p, err) < 0 || validate_scheduler(p->scheduler, err) < 0 ||
-        validate_io_priority(p->io_priority, err) < 0)
+        validate_io_priority(p->io_priority, err) < 0 ||
+        cpu_affinity_validate(p->exec_cpu_affinity, err) < 0)
         return -1;
     return validate_personality(pers, err);
 }
@@ -273,7 +310,10 @@ int process_set_scheduler(const struct oci_process *p, struct ocirun_error *err)
         if (sched_flag(s->flags[i], &f) == 0)
             attr.sched_flags |= f;
     if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
-        return error_make(err, errno, "sched_setattr %s", s->policy);
+        return error_make(err, errno, "sched_setattr %s%s", s->policy,
+                          errno == EPERM ? " (a real-time policy or a lower nice needs "
+                                           "CAP_SYS_NICE and RLIMIT_RTPRIO/RLIMIT_NICE)"
+                                         : "");
     return 0;
 }
 

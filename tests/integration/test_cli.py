@@ -484,8 +484,11 @@ def test_features_document(features, ocirun):
                                         "user", "uts"]
     assert lx["cgroup"] == {"v1": True, "v2": True, "systemd": False, "systemdUser": False,
                             "rdma": True}
-    for k in ["apparmor", "selinux", "intelRdt", "netDevices"]:
+    for k in ["apparmor", "selinux"]:
         assert lx[k] == {"enabled": False}, k
+    # issue #13 (tests/integration/test_spec_extras.py checks the details)
+    assert lx["intelRdt"] == {"enabled": True, "schemata": True, "monitoring": True}
+    assert lx["netDevices"] == {"enabled": True}
     assert lx["mountExtensions"] == {"idmap": {"enabled": True}}
     version = out(run(ocirun, "--version")).splitlines()
     ann = features["annotations"]

@@ -51,6 +51,14 @@ def all_pids(top):
     return pids
 
 
+def read_or_none(path):
+    """The file's text, or None while it does not exist yet."""
+    try:
+        return read(path)
+    except OSError:
+        return None
+
+
 def cgroup_mount(bundle, options):
     for m in bundle.config["mounts"]:
         if m["destination"] == "/sys/fs/cgroup":
@@ -110,8 +118,8 @@ def test_rw_cgroup_mount_nested_cgroups_are_removed(bundle, run_ocirun, unique_i
           "sh -c 'echo $$ > /sys/fs/cgroup/c/cgroup.procs; exec sleep 1000' & "
           "exec sleep 1000"])
     top = cgdir(cg_path)
-    assert wait_for(lambda: len(all_pids(top)) == 3 and read(top + "/a/b/cgroup.procs") != ""
-                    and read(top + "/c/cgroup.procs") != "", 20), all_pids(top)
+    assert wait_for(lambda: len(all_pids(top)) == 3 and read_or_none(top + "/a/b/cgroup.procs")
+                    and read_or_none(top + "/c/cgroup.procs"), 20), all_pids(top)
     r = run_ocirun("delete", "--force", unique_id, timeout=30)
     assert r.returncode == 0, r.stderr
     assert_gone(top)
@@ -333,7 +341,7 @@ def test_delete_paused_container(bundle, run_ocirun, unique_id, cg_path):
           "sh -c 'echo $$ > /sys/fs/cgroup/a/b/cgroup.procs; exec sleep 1000' & "
           "sleep 0.5; echo 1 > /sys/fs/cgroup/a/cgroup.freeze; exec sleep 1000"])
     top = cgdir(cg_path)
-    assert wait_for(lambda: read(top + "/a/cgroup.freeze") == "1" and
+    assert wait_for(lambda: read_or_none(top + "/a/cgroup.freeze") == "1" and
                     len(all_pids(top)) == 2, 20), all_pids(top)
     run_ocirun("pause", unique_id, check=True)
     r = run_ocirun("delete", unique_id)
