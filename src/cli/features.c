@@ -89,8 +89,8 @@ static const struct oci_features_cgroup feature_cgroup = {
     .rdma_present = true,
 };
 
-#define FEATURE_APPARMOR     false
-#define FEATURE_SELINUX      false
+#define FEATURE_APPARMOR false
+#define FEATURE_SELINUX  false
 /* linux.intelRdt (src/lib/intelrdt.c), schemata and enableMonitoring
  * included. features-linux.md: "irrelevant to the availability of Intel
  * RDT on the host", so true even where no resctrl is mounted (create then

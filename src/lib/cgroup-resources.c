@@ -102,11 +102,10 @@ static int check_memory(const struct oci_memory *m, const struct cgroup *cg,
     if (!is_v2(cg)) {
         if (m->swappiness_present && m->swappiness > 100)
             return error_make(err, 0,
-                              "linux.resources.memory.swappiness: %" PRIu64
-                              " is not in 0..100",
+                              "linux.resources.memory.swappiness: %" PRIu64 " is not in 0..100",
                               m->swappiness);
-        if ((m->swappiness_present || m->disable_oom_killer_present ||
-             m->use_hierarchy_present || m->kernel_present || m->kernel_tcp_present) &&
+        if ((m->swappiness_present || m->disable_oom_killer_present || m->use_hierarchy_present ||
+             m->kernel_present || m->kernel_tcp_present) &&
             need(cg, "linux.resources.memory", "memory", err) < 0)
             return -1;
     }
@@ -146,9 +145,8 @@ static int check_cpu_v1(const struct oci_cpu *c, const struct cgroup *cg, struct
 {
     const char *rt = "no CONFIG_RT_GROUP_SCHED";
 
-    if (c->realtime_runtime_present &&
-        need_v1_cpu_file(cg, "linux.resources.cpu.realtimeRuntime", "cpu.rt_runtime_us", rt, err) <
-            0)
+    if (c->realtime_runtime_present && need_v1_cpu_file(cg, "linux.resources.cpu.realtimeRuntime",
+                                                        "cpu.rt_runtime_us", rt, err) < 0)
         return -1;
     if (c->realtime_period_present &&
         need_v1_cpu_file(cg, "linux.resources.cpu.realtimePeriod", "cpu.rt_period_us", rt, err) < 0)
@@ -296,8 +294,9 @@ static int check_unified(const struct oci_resources *r, const struct cgroup *cg,
                               "linux.resources.unified[\"%s\"]: the %s cgroup controller is not "
                               "available %s",
                               r->unified.keys[i], c,
-                              is_v2(cg) ? "on this host" : "in the cgroup2 hierarchy of this "
-                                                            "hybrid host (it is bound to v1)");
+                              is_v2(cg) ? "on this host"
+                                        : "in the cgroup2 hierarchy of this "
+                                          "hybrid host (it is bound to v1)");
     }
     return 0;
 }

@@ -221,8 +221,7 @@ static size_t put_blkio_list(FILE *f, const char *name, const char *dir, const c
 
     if (dir == NULL || cgroup_read(dir, file, &text, NULL) < 0)
         return 0;
-    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l;
-         l = strtok_r(NULL, "\n", &save)) {
+    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
         unsigned major, minor;
         char op[16];
         uint64_t v;
@@ -230,8 +229,8 @@ static size_t put_blkio_list(FILE *f, const char *name, const char *dir, const c
             continue;
         if (n++ == 0)
             fprintf(f, "%s\"%s\":[", *sep, name);
-        fprintf(f, "%s{\"major\":%u,\"minor\":%u,\"op\":\"%s\",\"value\":%" PRIu64 "}",
-                inner, major, minor, op, v);
+        fprintf(f, "%s{\"major\":%u,\"minor\":%u,\"op\":\"%s\",\"value\":%" PRIu64 "}", inner,
+                major, minor, op, v);
         inner = ",";
     }
     if (n > 0) {
@@ -299,8 +298,7 @@ static void put_hugetlb(FILE *f, const char *v1, const char *v2)
             snprintf(file, sizeof(file), "hugetlb.%s.events", sizes[i]);
             failcnt = read_key(v2, file, "max");
         }
-        fprintf(f,
-                "%s\"%s\":{\"usage\":%" PRIu64 ",\"max\":%" PRIu64 ",\"failcnt\":%" PRIu64 "}",
+        fprintf(f, "%s\"%s\":{\"usage\":%" PRIu64 ",\"max\":%" PRIu64 ",\"failcnt\":%" PRIu64 "}",
                 sep, sizes[i], usage, max, failcnt);
         sep = ",";
     }

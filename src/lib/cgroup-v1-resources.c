@@ -49,7 +49,7 @@ static int write_weights(int dirfd, const struct oci_block_io *b, struct ocirun_
         if (!cfq && !has_file(dirfd, file))
             return error_make(err, ENOENT,
                               BIO ".weight: neither blkio.weight (CFQ) nor blkio.bfq.weight "
-                              "(BFQ) exists: no proportional I/O scheduler is loaded");
+                                  "(BFQ) exists: no proportional I/O scheduler is loaded");
         snprintf(buf, sizeof(buf), "%u", b->weight);
         if (cgroup_v2_write_field(dirfd, BIO ".weight", file, buf, err) < 0)
             return -1;
@@ -58,7 +58,7 @@ static int write_weights(int dirfd, const struct oci_block_io *b, struct ocirun_
         if (!has_file(dirfd, "blkio.leaf_weight"))
             return error_make(err, ENOENT,
                               BIO ".leafWeight: this kernel has no blkio.leaf_weight (CFQ, "
-                              "removed in Linux 5.0)");
+                                  "removed in Linux 5.0)");
         snprintf(buf, sizeof(buf), "%u", b->leaf_weight);
         if (cgroup_v2_write_field(dirfd, BIO ".leafWeight", "blkio.leaf_weight", buf, err) < 0)
             return -1;
@@ -67,8 +67,7 @@ static int write_weights(int dirfd, const struct oci_block_io *b, struct ocirun_
         const struct oci_block_io_weight_device *d = &b->weight_device[i];
         snprintf(field, sizeof(field), BIO ".weightDevice[%zu]", i);
         if (d->weight_present) {
-            snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %u", d->major, d->minor,
-                     d->weight);
+            snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %u", d->major, d->minor, d->weight);
             if (cgroup_v2_write_field(dirfd, field, dev_file, buf, err) < 0)
                 return -1;
         }

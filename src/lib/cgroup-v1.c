@@ -189,8 +189,7 @@ static int check_usage(const char *dir, int64_t limit, struct ocirun_error *err)
 }
 
 /* The knobs only v1 has: swappiness, the OOM killer switch, hierarchy. */
-static int apply_memory_knobs(const char *dir, const struct oci_memory *m,
-                              struct ocirun_error *err)
+static int apply_memory_knobs(const char *dir, const struct oci_memory *m, struct ocirun_error *err)
 {
     if (m->swappiness_present &&
         write_i64(dir, "memory.swappiness", (int64_t)m->swappiness, err) < 0)

@@ -189,6 +189,10 @@ static int clone_init(struct create_ctx *ctx, struct ocirun_error *err)
         spawn_clone(ctx->ns.clone_flags, cgroup_clone_fd(ctx->cg), &ctx->pidfd, &into_cgroup, err);
     if (pid == 0) {
         close(ctx->sock[0]);
+        /* The caller's --pidfd-socket must not stay open in a created
+         * container until start; the parent sends the pidfd. */
+        if (ctx->pidfd_sock >= 0)
+            close(ctx->pidfd_sock);
         init_main(&ictx);
     }
     rootfs_close_mount_sources(&ictx.rootfs);

@@ -19,6 +19,7 @@
 #include "container.h"
 #include "container_internal.h"
 #include "hooks.h"
+#include "intelrdt.h"
 #include "log.h"
 #include "state.h"
 #include "util.h"
@@ -161,6 +162,8 @@ static void run_poststop_hooks(struct container *c)
         free(perr);
         return;
     }
+    /* the resctrl group ocirun made (best effort; nothing without resctrl) */
+    intelrdt_remove(cfg->linux_ ? cfg->linux_->intel_rdt : NULL, c->id);
     if (cfg->hooks && cfg->hooks->poststop_len > 0) {
         json = container_state_json(c, "stopped", &err);
         if (json == NULL ||

@@ -58,8 +58,8 @@ int cpu_affinity_apply(const struct oci_exec_cpu_affinity *a, const char *field,
                               "process.execCPUAffinity.%s `%s`: no CPU of the list is online and "
                               "allowed (sched_setaffinity)",
                               field, s);
-        return error_make(err, errno, "process.execCPUAffinity.%s `%s`: sched_setaffinity",
-                          field, s);
+        return error_make(err, errno, "process.execCPUAffinity.%s `%s`: sched_setaffinity", field,
+                          s);
     }
     return 0;
 }

@@ -82,7 +82,10 @@ static void add_external_mounts(struct criu_argv *a, const struct oci_config *co
      * which criu dumps itself. */
     for (size_t i = 0; config->linux_ && i < config->linux_->masked_paths_len; i++) {
         const char *p = config->linux_->masked_paths[i];
-        if (is_mount_point(pid, p))
+        cleanup_free char *in_root = xasprintf("/proc/%d/root%s", (int)pid, p);
+        struct stat st;
+        /* stat through the init's root: a link under it stays inside. */
+        if (is_mount_point(pid, p) && stat(in_root, &st) == 0 && !S_ISDIR(st.st_mode))
             criu_argv_addf(a, "--external=mnt[%s]:%s", p, p);
     }
 }

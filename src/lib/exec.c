@@ -582,8 +582,7 @@ int container_exec(const struct exec_request *req, struct ocirun_error *err)
     if (r == 0)
         r = spawn_process(&ctx, err);
     if (r == 0 && ctx.pidfd_sock >= 0)
-        r = pidfd_socket_send(ctx.pidfd_sock, req->pidfd_socket, ctx.pidfd, PIDFD_SOCKET_EXEC,
-                              err);
+        r = pidfd_socket_send(ctx.pidfd_sock, req->pidfd_socket, ctx.pidfd, PIDFD_SOCKET_EXEC, err);
     if (r == 0)
         r = write_pid_file(req->pid_file, ctx.pid, err);
     if (r == 0 && req->detach)

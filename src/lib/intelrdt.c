@@ -28,8 +28,8 @@ int intelrdt_check_config(const struct oci_intel_rdt *r, struct ocirun_error *er
     if (c != NULL && strcmp(c, "/") != 0 &&
         (c[0] == '\0' || strchr(c, '/') != NULL || strcmp(c, ".") == 0 || strcmp(c, "..") == 0 ||
          has_newline(c)))
-        return error_make(err, 0,
-                          "linux.intelRdt.closID `%s`: must be a directory name (or `/`)", c);
+        return error_make(err, 0, "linux.intelRdt.closID `%s`: must be a directory name (or `/`)",
+                          c);
     if (has_newline(r->l3_cache_schema))
         return error_make(err, 0, "linux.intelRdt.l3CacheSchema: must not contain a newline");
     if (r->mem_bw_schema != NULL &&
@@ -122,8 +122,7 @@ static char *group_dir(const char *mnt, const struct oci_intel_rdt *r, const cha
     return xasprintf("%s/%s", mnt, r->clos_id ? r->clos_id : id);
 }
 
-static int write_line(const char *dir, const char *file, const char *line,
-                      struct ocirun_error *err)
+static int write_line(const char *dir, const char *file, const char *line, struct ocirun_error *err)
 {
     cleanup_free char *path = xasprintf("%s/%s", dir, file);
     cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -134,8 +133,7 @@ static int write_line(const char *dir, const char *file, const char *line,
     return 0;
 }
 
-static int write_schemata(const char *dir, const struct oci_intel_rdt *r,
-                          struct ocirun_error *err)
+static int write_schemata(const char *dir, const struct oci_intel_rdt *r, struct ocirun_error *err)
 {
     if (r->l3_cache_schema && write_line(dir, "schemata", r->l3_cache_schema, err) < 0)
         return -1;
@@ -161,8 +159,7 @@ static int check_schema_line(const char *dir, const char *have, const char *want
                       want);
 }
 
-static int check_existing(const char *dir, const struct oci_intel_rdt *r,
-                          struct ocirun_error *err)
+static int check_existing(const char *dir, const struct oci_intel_rdt *r, struct ocirun_error *err)
 {
     cleanup_free char *path = xasprintf("%s/schemata", dir), *have = NULL;
     size_t len;
@@ -192,8 +189,7 @@ static int join_groups(const char *dir, const struct oci_intel_rdt *r, const cha
     return 0;
 }
 
-static int prepare_group(const char *dir, const struct oci_intel_rdt *r,
-                         struct ocirun_error *err)
+static int prepare_group(const char *dir, const struct oci_intel_rdt *r, struct ocirun_error *err)
 {
     if (mkdir(dir, 0755) == 0)
         return write_schemata(dir, r, err);

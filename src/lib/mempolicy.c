@@ -42,7 +42,7 @@ static const struct {
 };
 
 const char *const mempolicy_mode_names[] = {
-    "MPOL_DEFAULT", "MPOL_PREFERRED",      "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_LOCAL",
+    "MPOL_DEFAULT",        "MPOL_PREFERRED",           "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_LOCAL",
     "MPOL_PREFERRED_MANY", "MPOL_WEIGHTED_INTERLEAVE",
 };
 const char *const mempolicy_flag_names[] = {
@@ -62,8 +62,7 @@ static int parse_flags(const struct oci_memory_policy *mp, struct mempolicy *out
             if (strcmp(mp->flags[i], flags[k].name) == 0)
                 break;
         if (k == ARRAY_SIZE(flags))
-            return error_make(err, 0, "linux.memoryPolicy.flags: unknown flag `%s`",
-                              mp->flags[i]);
+            return error_make(err, 0, "linux.memoryPolicy.flags: unknown flag `%s`", mp->flags[i]);
         out->flags |= flags[k].flag;
     }
     if ((out->flags & MPOL_F_STATIC_NODES_) && (out->flags & MPOL_F_RELATIVE_NODES_))
@@ -97,8 +96,7 @@ int mempolicy_parse(const struct oci_memory_policy *mp, struct mempolicy *out,
         return error_make(err, 0, "linux.memoryPolicy: mode %s takes no nodes (nodes is `%s`)",
                           mp->mode, nodes);
     if (modes[m].nodes == NODES_REQUIRED && out->nodes.count == 0)
-        return error_make(err, 0, "linux.memoryPolicy: mode %s needs at least one node",
-                          mp->mode);
+        return error_make(err, 0, "linux.memoryPolicy: mode %s needs at least one node", mp->mode);
     if (parse_flags(mp, out, err) < 0)
         return -1;
     if ((out->flags & (MPOL_F_STATIC_NODES_ | MPOL_F_RELATIVE_NODES_)) && out->nodes.count == 0)

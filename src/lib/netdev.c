@@ -464,12 +464,10 @@ static int move_error(int r, const char *from, const char *to, struct ocirun_err
                           "linux.netDevices: `%s`: a device named `%s` already exists in the "
                           "container's network namespace",
                           from, to);
-    return error_make(err, -r, "linux.netDevices: move `%s` into the container as `%s`", from,
-                      to);
+    return error_make(err, -r, "linux.netDevices: move `%s` into the container as `%s`", from, to);
 }
 
-static int move_one(struct move_ctx *mc, const char *from, const char *to,
-                    struct ocirun_error *err)
+static int move_one(struct move_ctx *mc, const char *from, const char *to, struct ocirun_error *err)
 {
     struct addr_set addrs = {0};
     struct index_set before = {0};

@@ -18,8 +18,7 @@ bool netdev_name_valid(const char *name, bool allow_template, const char **why);
 
 /* Pure: names of the map, no two devices given the same name inside, and
  * a network namespace of the container's own (new or joined by path). */
-int netdev_validate(const struct oci_net_device_map *m, bool has_netns,
-                    struct ocirun_error *err);
+int netdev_validate(const struct oci_net_device_map *m, bool has_netns, struct ocirun_error *err);
 
 /* Parent, while the init waits (its network namespace exists): moves every
  * device into /proc/PID/ns/net. Must not run in a multithreaded process

@@ -29,8 +29,7 @@ int pidfd_socket_connect(const char *path, struct ocirun_error *err)
         *slash = '\0';
         dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0)
-            return error_make(err, errno, "connect to pidfd socket `%s`: open its directory",
-                              path);
+            return error_make(err, errno, "connect to pidfd socket `%s`: open its directory", path);
         alt = xasprintf("/proc/self/fd/%d/%s", dirfd, slash + 1);
         target = alt;
         if (strlen(target) >= sizeof(sa.sun_path))

@@ -144,7 +144,8 @@ static int validate_sched_params(const struct oci_scheduler *s, int policy,
     uint64_t period = s->period ? s->period : s->deadline;
 
     if (policy == 4)
-        return error_make(err, 0, "process.scheduler.policy: SCHED_ISO is not implemented by Linux");
+        return error_make(err, 0,
+                          "process.scheduler.policy: SCHED_ISO is not implemented by Linux");
     if (rt && (s->priority < 1 || s->priority > 99))
         return error_make(err, 0, "process.scheduler.priority: %d is outside 1..99 for %s",
                           s->priority, s->policy);

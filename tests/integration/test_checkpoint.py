@@ -19,9 +19,12 @@ import pytest
 PLACES = [pytest.param("host", id="host"),
           pytest.param("vm", id="vm", marks=pytest.mark.vm)]
 
-# a counter: one more every 50 ms in /data/count, stdio detached from ours
-COUNTER = ("exec </dev/null >/dev/null 2>&1; i=0; "
-           "while :; do i=$((i+1)); echo $i > /data/count; sleep 0.05; done")
+# a counter: one more every 50 ms in /data/count, stdio detached from ours.
+# setsid: criu refuses a session leader outside the container's pid
+# namespace (the init is in ocirun's session; runc's init calls setsid).
+COUNTER = ["/bin/busybox", "setsid", "/bin/sh", "-c",
+           "exec </dev/null >/dev/null 2>&1; i=0; "
+           "while :; do i=$((i+1)); echo $i > /data/count; sleep 0.05; done"]
 
 
 @lru_cache(maxsize=None)
@@ -50,7 +53,7 @@ def need_criu(require_root):
 def _counter_bundle(make_bundle, test_dir):
     data = test_dir / "data"
     data.mkdir()
-    b = make_bundle(args=["/bin/sh", "-c", COUNTER])
+    b = make_bundle(args=COUNTER)
     b.add_mount("/data", source=data, options=["rbind", "rw"])
     return b, data / "count"
 
@@ -156,9 +159,10 @@ def test_restore_foreground_returns_the_exit_code(place, need_criu, run_ocirun, 
     _wait_count(count, frozen + 3)
     st = _state(run_ocirun, unique_id)
     assert st["status"] == "running", st
-    run_ocirun("kill", unique_id, "TERM", check=True)
+    # (the shell is pid 1 of its namespace: it has no SIGTERM handler)
+    run_ocirun("kill", unique_id, "KILL", check=True)
     r = bg.wait(timeout=30)
-    assert r.returncode == 128 + 15, (r.returncode, r.stderr)
+    assert r.returncode == 128 + 9, (r.returncode, r.stderr)
     # like run: the container is deleted once its init is gone
     assert _state(run_ocirun, unique_id) is None
 
@@ -224,3 +228,62 @@ def test_restore_refuses_unsupported_flags(flags, wanted, run_ocirun, bundle, te
                                       "--bundle", bundle.path, unique_id))
     assert wanted in line
     assert _state(run_ocirun, unique_id) is None
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_restore_hands_new_stdio_pipes_to_the_process(place, need_criu, ocirun, tmp_root,
+                                                      run_ocirun, make_bundle, test_dir,
+                                                      unique_id):
+    """podman's way: the init's stdio are pipes; descriptors.json records
+    them and restore gives the process the restoring caller's pipes."""
+    b, count = _counter_bundle(make_bundle, test_dir)
+    b.set_args(["/bin/busybox", "setsid", "/bin/sh", "-c",
+                "i=0; while :; do i=$((i+1)); echo $i > /data/count; echo $i; "
+                "sleep 0.05; done"])
+    image = test_dir / "image"
+    stderr_ends = []
+
+    def detached(*args):
+        """ocirun ARGS with stdio pipes (criu cannot dump a host file the
+        container's mounts do not show); returns our ends of in and out."""
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        os.set_blocking(err_r, False)
+        r = subprocess.run([str(ocirun), "--root", str(tmp_root), *map(str, args)],
+                           stdin=in_r, stdout=out_w, stderr=err_w, timeout=120)
+        for fd in (in_r, out_w, err_w):
+            os.close(fd)
+        try:
+            err = os.read(err_r, 65536).decode(errors="replace")
+        except BlockingIOError:
+            err = ""
+        stderr_ends.append(err_r)
+        assert r.returncode == 0, err
+        return os.fdopen(in_w, "wb"), os.fdopen(out_r, "rb")
+
+    try:
+        _pipes_round_trip(detached, run_ocirun, count, image, b, unique_id)
+    finally:
+        for fd in stderr_ends:
+            os.close(fd)
+
+
+def _pipes_round_trip(detached, run_ocirun, count, image, b, unique_id):
+    stdin1, stdout1 = detached("run", "-d", "--bundle", b.path, unique_id)
+    with stdin1, stdout1:
+        assert int(stdout1.readline()) >= 1
+        _wait_count(count, 3)
+        run_ocirun("checkpoint", "--image-path", image, unique_id, check=True, timeout=120)
+        fds = json.loads((image / "descriptors.json").read_text())
+        assert fds[0].startswith("pipe:[") and fds[1].startswith("pipe:["), fds
+        # the old stdout's writer is gone with the process
+        stdout1.read()
+    frozen = _count(count)
+    stdin2, stdout2 = detached("restore", "-d", "--image-path", image, "--bundle", b.path,
+                               unique_id)
+    with stdin2, stdout2:
+        first = int(stdout2.readline())
+        assert frozen < first < frozen + 20, (frozen, first)
+        assert int(stdout2.readline()) == first + 1
+        run_ocirun("delete", "--force", unique_id, check=True)

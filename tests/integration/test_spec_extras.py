@@ -194,6 +194,40 @@ def test_netdev_needs_a_network_namespace(bundle, run_ocirun, unique_id, dummy, 
     assert_nothing_left(tmp_root)
 
 
+def test_netdev_into_a_joined_network_namespace(bundle, run_ocirun, unique_id, dummy):
+    """A namespace joined by path is the owner's: the device stays there
+    after the container is deleted."""
+    name = dummy(["10.213.12.2/24"])
+    netns = "ocirun-" + unique_id
+    ip("netns", "add", netns)
+    try:
+        for ns in bundle.config["linux"]["namespaces"]:
+            if ns["type"] == "network":
+                ns["path"] = f"/run/netns/{netns}"
+        bundle.config["linux"]["netDevices"] = {name: {"name": "j0"}}
+        r = run_out(run_ocirun, bundle, unique_id, ["ip", "-o", "addr", "show", "dev", "j0"])
+        assert "10.213.12.2/24" in r.stdout, r.stdout
+        r = ip("-n", netns, "-o", "addr", "show", "dev", "j0")
+        assert "10.213.12.2/24" in r.stdout
+        assert not host_link_exists(name)
+    finally:
+        ip("netns", "del", netns, check=False)
+    assert wait_host_link_gone(name + "p")
+
+
+def test_netdev_refuses_the_runtime_network_namespace(bundle, run_ocirun, unique_id, dummy,
+                                                      tmp_root):
+    name = dummy()
+    for ns in bundle.config["linux"]["namespaces"]:
+        if ns["type"] == "network":
+            ns["path"] = "/proc/self/ns/net"  # opened by ocirun: its own
+    bundle.config["linux"]["netDevices"] = {name: {}}
+    r = run_out(run_ocirun, bundle, unique_id, ["/bin/true"], check=False)
+    assert r.returncode != 0 and "shares the runtime's network namespace" in r.stderr, r.stderr
+    assert host_link_exists(name)
+    assert_nothing_left(tmp_root)
+
+
 # ---- linux.memoryPolicy -------------------------------------------------------------
 
 def numa_policy(text):

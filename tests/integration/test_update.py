@@ -90,8 +90,9 @@ def test_update_resources_file_and_stdin(running, run_ocirun, cg_path, test_dir)
     (["--memory", "abc"], "invalid value for memory: invalid size: 'abc'"),
     (["--cpu-share", "-5"], "invalid value for cpu-share"),
     (["--pids-limit", "1x"], "invalid value for pids-limit"),
-    (["--blkio-weight", "300"], "linux.resources.blockIO"),
-    (["--cpu-rt-runtime", "1000"], "linux.resources.cpu.realtimeRuntime"),
+    (["--blkio-weight", "5"], "linux.resources.blockIO.weight: 5 is not in 10..1000"),
+    (["--cpu-rt-period", "1000", "--cpu-rt-runtime", "2000"],
+     "linux.resources.cpu.realtimeRuntime"),
     (["--l3-cache-schema", "L3:0=f"], "--l3-cache-schema: Intel RDT is not supported"),
     (["--cpuset-cpus", "4095"], "cpuset.cpus"),
 ])
@@ -99,6 +100,21 @@ def test_update_errors_name_the_field(running, run_ocirun, cg_path, args, words)
     r = run_ocirun("update", *args, running)
     assert r.returncode == 1 and words in r.stderr, r.stderr
     assert read(v1_dir("pids", cg_path) + "/pids.max") == "100", "nothing else changed"
+
+
+def test_update_v1_flags_applied(running, run_ocirun, cg_path):
+    """--blkio-weight and the realtime flags were refused on this host before
+    #7; now they land in blkio.bfq.weight (or CFQ's blkio.weight) and
+    cpu.rt_period_us / cpu.rt_runtime_us."""
+    r = run_ocirun("update", "--blkio-weight", "300", "--cpu-rt-period", "100000",
+                   "--cpu-rt-runtime", "4000", running)
+    assert r.returncode == 0, r.stderr
+    blk = v1_dir("blkio", cg_path)
+    weight = blk + ("/blkio.weight" if os.path.exists(blk + "/blkio.weight")
+                    else "/blkio.bfq.weight")
+    assert read(weight).split()[-1] == "300"
+    assert read(v1_dir("cpu", cg_path) + "/cpu.rt_period_us") == "100000"
+    assert read(v1_dir("cpu", cg_path) + "/cpu.rt_runtime_us") == "4000"
 
 
 def test_update_kernel_memory_warns(running, run_ocirun, cg_path):

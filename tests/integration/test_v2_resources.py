@@ -329,32 +329,4 @@ def test_v2_refusals(v2host, bundle, run_ocirun, unique_id, cg_path, res, wanted
     create_fails(bundle, run_ocirun, unique_id, cg_path, res, wanted)
 
 
-# ---- hybrid host: still refused, clearly (issue #7) ---------------------------------
-
-def hybrid():
-    return (not os.path.exists("/sys/fs/cgroup/cgroup.controllers")
-            and os.path.isdir("/sys/fs/cgroup/unified"))
-
-
-@pytest.mark.parametrize("res, field", [
-    ({"blockIO": {"weight": 500}}, "linux.resources.blockIO"),
-    ({"hugepageLimits": [{"pageSize": "2MB", "limit": 0}]}, "linux.resources.hugepageLimits"),
-    ({"rdma": {"mlx4_0": {"hcaHandles": 1}}}, "linux.resources.rdma"),
-    ({"unified": {"memory.high": "1"}}, "linux.resources.unified"),
-    ({"memory": {"swappiness": 10}}, "linux.resources.memory.swappiness"),
-    ({"memory": {"checkBeforeUpdate": True}}, "linux.resources.memory.checkBeforeUpdate"),
-    ({"cpu": {"burst": 1000}}, "linux.resources.cpu.burst"),
-    ({"cpu": {"idle": 1}}, "linux.resources.cpu.idle"),
-    ({"cpu": {"realtimeRuntime": 1000}}, "linux.resources.cpu.realtimeRuntime"),
-    ({"network": {"classID": 1}}, "linux.resources.network"),
-])
-def test_hybrid_still_refuses(bundle, run_ocirun, unique_id, res, field):
-    if not hybrid():
-        pytest.skip("checks the hybrid host's refusals (issue #7)")
-    path = f"/ocirun-test-{unique_id}"
-    sleeper(bundle, path, res)
-    r = run_ocirun("create", "--bundle", bundle.path, unique_id)
-    assert r.returncode != 0
-    assert f"{field}: not supported yet on this host" in r.stderr, r.stderr
-    for mp in ("/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified"):
-        assert not os.path.exists(mp + path), f"a refused create left {mp + path}"
+# The hybrid host applies these fields since issue #7: test_v1_resources.py.

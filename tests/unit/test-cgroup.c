@@ -294,19 +294,30 @@ static void test_resources(void)
     struct oci_resources rb = {.block_io = &bio};
     check_refused(&rb, &cg, "linux.resources.blockIO");
 
+    /* the v1-only memory knobs are applied on v1 (issue #7) */
     struct oci_memory kmem = {.kernel = 1, .kernel_present = true};
     struct oci_resources rk = {.memory = &kmem};
-    check_refused(&rk, &cg, "linux.resources.memory.kernel");
+    UNIT_CHECK(cgroup_resources_check(&rk, &cg, &err) == 0, "v1: memory.kernel accepted");
+    error_clear(&err);
 
     struct oci_memory swp = {.swappiness = 10, .swappiness_present = true};
     struct oci_resources rs = {.memory = &swp};
-    check_refused(&rs, &cg, "linux.resources.memory.swappiness");
+    UNIT_CHECK(cgroup_resources_check(&rs, &cg, &err) == 0, "v1: memory.swappiness accepted");
+    error_clear(&err);
+    swp.swappiness = 101;
+    check_refused(&rs, &cg, "linux.resources.memory.swappiness: 101 is not in 0..100");
+    check_refused(&rs, NULL, "linux.resources.memory");
+
+    struct oci_block_io bio_low = {.weight = 5, .weight_present = true};
+    struct oci_resources rbl = {.block_io = &bio_low};
+    check_refused(&rbl, NULL, "linux.resources.blockIO");
 
     struct oci_cpu rt = {.realtime_runtime = 1, .realtime_runtime_present = true};
     struct oci_resources rr = {.cpu = &rt};
     check_refused(&rr, &cg, "linux.resources.cpu.realtimeRuntime");
 
-    struct oci_hugepage_limit hp = {.page_size = "2MB", .limit = 1};
+    /* a page size no kernel has */
+    struct oci_hugepage_limit hp = {.page_size = "3MB", .limit = 1};
     struct oci_resources rh = {.hugepage_limits = &hp, .hugepage_limits_len = 1};
     check_refused(&rh, &cg, "linux.resources.hugepageLimits");
 
@@ -609,7 +620,8 @@ static void test_resources_v2(void)
     struct oci_resources rur = {.unified = {.keys = kr, .values = vr, .len = 1}};
     check_refused(&rur, &cg, "linux.resources.unified[\"rdma.max\"]");
 
-    struct oci_hugepage_limit hp = {.page_size = "2MB", .limit = 1};
+    /* a page size no kernel has */
+    struct oci_hugepage_limit hp = {.page_size = "3MB", .limit = 1};
     struct oci_resources rh = {.hugepage_limits = &hp, .hugepage_limits_len = 1};
     check_refused(&rh, &cg, "linux.resources.hugepageLimits"); /* no hugetlb controller */
     char *dev[] = {"mlx5_0"};

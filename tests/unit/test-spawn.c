@@ -212,6 +212,10 @@ static void test_process_validation(void)
     sched.policy = "SCHED_FOO";
     expect_invalid(&p, NULL, "SCHED_FOO");
     sched.policy = "SCHED_FIFO";
+    expect_invalid(&p, NULL, "0 is outside 1..99 for SCHED_FIFO");
+    sched.priority_present = true;
+    sched.priority = 10;
+    UNIT_CHECK(process_validate(&p, NULL, &err) == 0, "SCHED_FIFO priority 10 is valid");
     io.priority = 8;
     expect_invalid(&p, NULL, "ioPriority.priority");
     io.priority = 0;
