@@ -115,6 +115,8 @@ def test_checkpoint_then_restore_continues_the_counter(place, need_criu, run_oci
     assert st is not None and st["status"] == "running", st
     assert int(pidfile.read_text()) == st["pid"]
     os.kill(st["pid"], 0)
+    r = run_ocirun("exec", unique_id, "/bin/cat", "/data/count", check=True)
+    assert int(r.stdout) >= frozen
     after = _wait_count(count, frozen)
     # it continues from where it stopped: a restart from zero would take
     # ~50 ms per step to get back here
@@ -165,6 +167,48 @@ def test_restore_foreground_returns_the_exit_code(place, need_criu, run_ocirun, 
     assert r.returncode == 128 + 9, (r.returncode, r.stderr)
     # like run: the container is deleted once its init is gone
     assert _state(run_ocirun, unique_id) is None
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_pre_dump_then_dump_with_parent(place, need_criu, run_ocirun, make_bundle, test_dir,
+                                        unique_id):
+    b, count = _counter_bundle(make_bundle, test_dir)
+    run_ocirun("run", "-d", "--bundle", b.path, unique_id, check=True)
+    _wait_count(count, 3)
+    run_ocirun("checkpoint", "--pre-dump", "--image-path", test_dir / "pre", unique_id,
+               check=True, timeout=120)
+    assert (test_dir / "pre" / "pre-dump.log").exists()
+    assert _state(run_ocirun, unique_id)["status"] == "running"
+    n = _count(count)
+    _wait_count(count, n + 2)
+    run_ocirun("checkpoint", "--parent-path", "../pre", "--image-path", test_dir / "final",
+               unique_id, check=True, timeout=120)
+    assert _state(run_ocirun, unique_id) is None
+    frozen = _count(count)
+    run_ocirun("restore", "-d", "--image-path", test_dir / "final", "--bundle", b.path,
+               unique_id, check=True, timeout=120)
+    assert frozen < _wait_count(count, frozen) < frozen + 20
+    run_ocirun("delete", "--force", unique_id, check=True)
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_failed_criu_restore_leaves_nothing(place, need_criu, run_ocirun, make_bundle, test_dir,
+                                            tmp_root, unique_id):
+    b, count = _counter_bundle(make_bundle, test_dir)
+    image = test_dir / "image"
+    run_ocirun("run", "-d", "--bundle", b.path, unique_id, check=True)
+    _wait_count(count, 3)
+    run_ocirun("checkpoint", "--image-path", image, unique_id, check=True, timeout=120)
+    # the bind mount's source is gone: criu cannot put /data back
+    (test_dir / "data").rename(test_dir / "data.moved")
+    line = _one_line_error(run_ocirun("restore", "-d", "--image-path", image, "--bundle", b.path,
+                                      unique_id, timeout=120))
+    assert "criu restore failed: Error (" in line and "restore.log" in line, line
+    assert _state(run_ocirun, unique_id) is None
+    assert [e for e in os.listdir(tmp_root) if e != "seccomp-cache"] == []
+    n = _count(test_dir / "data.moved" / "count")
+    time.sleep(0.3)
+    assert _count(test_dir / "data.moved" / "count") == n, "a restored counter still runs"
 
 
 # ---- errors: one clear line, nothing left behind (no criu needed) ---------

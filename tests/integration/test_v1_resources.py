@@ -341,8 +341,8 @@ umount "$mnt"
 tries=0
 while awk '$1 == "net_cls" && $2 != 0 { found = 1 } END { exit !found }' /proc/cgroups; do
   tries=$((tries + 1))
-  [ $tries -gt 100 ] && { echo "hierarchy-kept"; exit 1; }
-  sleep 0.1
+  [ $tries -gt 300 ] && { echo "hierarchy-kept"; exit 1; }
+  sleep 0.2
   mount -t cgroup -o net_cls,net_prio ocirun-test "$mnt" && umount "$mnt"
 done
 exit $rc
@@ -351,7 +351,12 @@ exit $rc
 
 def test_net_cls_and_net_prio(bundle, ocirun, tmp_root, unique_id, cg_path, test_dir):
     """net_cls/net_prio are not mounted on this host: mounted here only in a
-    private mount namespace (outside /sys/fs/cgroup), unmounted at the end."""
+    private mount namespace (outside /sys/fs/cgroup), unmounted at the end.
+    Mounting a v1 hierarchy is kernel-wide state (it outlives the umount while
+    a dying child cgroup is released), so this runs only when asked."""
+    if os.environ.get("OCIRUN_TEST_MOUNT_V1") != "1":
+        pytest.skip("mounts a kernel-wide net_cls,net_prio v1 hierarchy: "
+                    "set OCIRUN_TEST_MOUNT_V1=1 to run it")
     if v1_dir("net_cls", "") is not None:
         pytest.skip("net_cls is already mounted on this host")
     set_cgroup(bundle, cg_path, {"network": {"classID": 0x100001,
@@ -360,7 +365,7 @@ def test_net_cls_and_net_prio(bundle, ocirun, tmp_root, unique_id, cg_path, test
     p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", NETCLS_SCRIPT,
                         "sh", str(test_dir / "netcls"), str(ocirun), str(tmp_root),
                         str(bundle.path), unique_id, cg_path],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=120)
     if p.returncode == 99:
         pytest.skip(f"cannot mount the net_cls,net_prio hierarchy: {p.stderr.strip()}")
     assert p.returncode == 0, p.stdout + p.stderr
