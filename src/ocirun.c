@@ -143,6 +143,9 @@ static void print_version(void)
 #ifdef HAVE_SECCOMP
                    "+SECCOMP "
 #endif
+#ifdef OCIRUN_FAULT_INJECTION
+                   "+FAULT "
+#endif
                    "+YAJL");
 }
 

@@ -41,8 +41,9 @@ static const struct cli_flag flags[] = {
     {"ext-unix-sk", F_EXT_UNIX, NULL, "allow external unix sockets"},
     {"shell-job", F_SHELL_JOB, NULL, "allow shell jobs"},
     {"lazy-pages", F_LAZY, NULL, "use userfaultfd to lazily restore memory pages (unsupported)"},
-    {"status-fd", F_STATUS_FD, "FD", "criu writes \\0 to this FD once lazy-pages is ready "
-                                     "(unsupported)"},
+    {"status-fd", F_STATUS_FD, "FD",
+     "criu writes \\0 to this FD once lazy-pages is ready "
+     "(unsupported)"},
     {"page-server", F_PAGE_SERVER, "ADDR", "ADDRESS:PORT of the page server (unsupported)"},
     {"file-locks", F_FILE_LOCKS, NULL, "handle file locks, for safety"},
     {"pre-dump", F_PRE_DUMP, NULL,
@@ -81,14 +82,30 @@ static int parse_fd(const char *value, int *out, struct ocirun_error *err)
 static void set_bool(struct checkpoint_request *req, int id, bool v)
 {
     switch (id) {
-    case F_LEAVE_RUNNING: req->leave_running = v; break;
-    case F_TCP: req->criu.tcp_established = v; break;
-    case F_EXT_UNIX: req->criu.ext_unix_sk = v; break;
-    case F_SHELL_JOB: req->criu.shell_job = v; break;
-    case F_LAZY: req->criu.lazy_pages = v; break;
-    case F_FILE_LOCKS: req->criu.file_locks = v; break;
-    case F_PRE_DUMP: req->pre_dump = v; break;
-    case F_AUTO_DEDUP: req->criu.auto_dedup = v; break;
+    case F_LEAVE_RUNNING:
+        req->leave_running = v;
+        break;
+    case F_TCP:
+        req->criu.tcp_established = v;
+        break;
+    case F_EXT_UNIX:
+        req->criu.ext_unix_sk = v;
+        break;
+    case F_SHELL_JOB:
+        req->criu.shell_job = v;
+        break;
+    case F_LAZY:
+        req->criu.lazy_pages = v;
+        break;
+    case F_FILE_LOCKS:
+        req->criu.file_locks = v;
+        break;
+    case F_PRE_DUMP:
+        req->pre_dump = v;
+        break;
+    case F_AUTO_DEDUP:
+        req->criu.auto_dedup = v;
+        break;
     }
 }
 
@@ -100,17 +117,30 @@ static int parse_flags(struct cli_parser *p, struct checkpoint_request *req,
 
     while ((r = cli_next(p, &id, &value, err)) > 0) {
         switch (id) {
-        case F_IMAGE: req->criu.image_path = value; break;
-        case F_WORK: req->criu.work_path = value; break;
-        case F_PARENT: req->parent_path = value; break;
-        case F_PAGE_SERVER: req->page_server = value; break;
-        case F_CGROUPS_MODE: req->criu.manage_cgroups_mode = value; break;
-        case F_EMPTY_NS: req->criu.empty_ns = value; break;
+        case F_IMAGE:
+            req->criu.image_path = value;
+            break;
+        case F_WORK:
+            req->criu.work_path = value;
+            break;
+        case F_PARENT:
+            req->parent_path = value;
+            break;
+        case F_PAGE_SERVER:
+            req->page_server = value;
+            break;
+        case F_CGROUPS_MODE:
+            req->criu.manage_cgroups_mode = value;
+            break;
+        case F_EMPTY_NS:
+            req->criu.empty_ns = value;
+            break;
         case F_STATUS_FD:
             if (parse_fd(value, &req->status_fd, err) < 0)
                 return -1;
             break;
-        default: set_bool(req, id, cli_is_true(value));
+        default:
+            set_bool(req, id, cli_is_true(value));
         }
     }
     return r;

@@ -89,8 +89,10 @@ static const struct oci_features_cgroup feature_cgroup = {
     .rdma_present = true,
 };
 
-#define FEATURE_APPARMOR false
-#define FEATURE_SELINUX  false
+/* lsm.c applies the labels where the host has the module; features-linux.md:
+ * "irrelevant to the availability ... on the host" */
+#define FEATURE_APPARMOR true
+#define FEATURE_SELINUX  true
 /* linux.intelRdt (src/lib/intelrdt.c), schemata and enableMonitoring
  * included. features-linux.md: "irrelevant to the availability of Intel
  * RDT on the host", so true even where no resctrl is mounted (create then

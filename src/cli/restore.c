@@ -33,7 +33,8 @@ enum {
 static const struct cli_flag flags[] = {
     {"console-socket", F_CONSOLE, "PATH",
      "path to an AF_UNIX socket which will receive the pty master (unsupported)"},
-    {"image-path", F_IMAGE, "DIR", "path to criu image files for restoring (default: ./checkpoint)"},
+    {"image-path", F_IMAGE, "DIR",
+     "path to criu image files for restoring (default: ./checkpoint)"},
     {"work-path", F_WORK, "DIR", "path for saving work files and logs (default: the image path)"},
     {"tcp-established", F_TCP, NULL, "allow open tcp connections"},
     {"ext-unix-sk", F_EXT_UNIX, NULL, "allow external unix sockets"},
@@ -72,38 +73,70 @@ static const struct cli_command command = {
 static void set_bool(struct restore_request *req, int id, bool v)
 {
     switch (id) {
-    case F_TCP: req->criu.tcp_established = v; break;
-    case F_EXT_UNIX: req->criu.ext_unix_sk = v; break;
-    case F_SHELL_JOB: req->criu.shell_job = v; break;
-    case F_FILE_LOCKS: req->criu.file_locks = v; break;
-    case 'd': req->detach = v; break;
-    case F_NO_SUBREAPER: req->no_subreaper = v; break;
-    case F_NO_PIVOT: req->no_pivot = v; break;
-    case F_AUTO_DEDUP: req->criu.auto_dedup = v; break;
-    case F_LAZY: req->criu.lazy_pages = v; break;
+    case F_TCP:
+        req->criu.tcp_established = v;
+        break;
+    case F_EXT_UNIX:
+        req->criu.ext_unix_sk = v;
+        break;
+    case F_SHELL_JOB:
+        req->criu.shell_job = v;
+        break;
+    case F_FILE_LOCKS:
+        req->criu.file_locks = v;
+        break;
+    case 'd':
+        req->detach = v;
+        break;
+    case F_NO_SUBREAPER:
+        req->no_subreaper = v;
+        break;
+    case F_NO_PIVOT:
+        req->no_pivot = v;
+        break;
+    case F_AUTO_DEDUP:
+        req->criu.auto_dedup = v;
+        break;
+    case F_LAZY:
+        req->criu.lazy_pages = v;
+        break;
     }
 }
 
-static int parse_flags(struct cli_parser *p, struct restore_request *req,
-                       struct ocirun_error *err)
+static int parse_flags(struct cli_parser *p, struct restore_request *req, struct ocirun_error *err)
 {
     const char *value;
     int id, r;
 
     while ((r = cli_next(p, &id, &value, err)) > 0) {
         switch (id) {
-        case F_CONSOLE: req->console_socket = value; break;
-        case F_IMAGE: req->criu.image_path = value; break;
-        case F_WORK: req->criu.work_path = value; break;
-        case F_CGROUPS_MODE: req->criu.manage_cgroups_mode = value; break;
-        case 'b': req->bundle = value; break;
-        case F_PID_FILE: req->pid_file = value; break;
-        case F_EMPTY_NS: req->criu.empty_ns = value; break;
+        case F_CONSOLE:
+            req->console_socket = value;
+            break;
+        case F_IMAGE:
+            req->criu.image_path = value;
+            break;
+        case F_WORK:
+            req->criu.work_path = value;
+            break;
+        case F_CGROUPS_MODE:
+            req->criu.manage_cgroups_mode = value;
+            break;
+        case 'b':
+            req->bundle = value;
+            break;
+        case F_PID_FILE:
+            req->pid_file = value;
+            break;
+        case F_EMPTY_NS:
+            req->criu.empty_ns = value;
+            break;
         case F_LSM_PROFILE:
         case F_LSM_MOUNT:
             return error_plain(err, ENOTSUP, "--%s is not supported by ocirun",
                                id == F_LSM_PROFILE ? "lsm-profile" : "lsm-mount-context");
-        default: set_bool(req, id, cli_is_true(value));
+        default:
+            set_bool(req, id, cli_is_true(value));
         }
     }
     return r;

@@ -436,6 +436,10 @@ int cgroup_create(const char *manager, const char *id, const char *cgroups_path,
         cgroup_free(cg);
         return -1;
     }
+    /* once per container, at create: exec, update and delete stay quiet */
+    if (cg->skipped)
+        log_warn("rootless: no writable cgroup for the container, running it without one "
+                 "(delegate a cgroup v2 subtree to the user for limits, pause and ps)");
     cg->recorded = cgroup_record_encode(cg);
     *out = cg;
     return 0;

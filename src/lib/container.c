@@ -21,6 +21,7 @@
 #include "config_validate.h"
 #include "container.h"
 #include "container_internal.h"
+#include "fault.h"
 #include "hooks.h"
 #include "init.h"
 #include "intelrdt.h"
@@ -330,14 +331,20 @@ static int spawn_container(struct create_ctx *ctx, struct ocirun_error *err)
                       ctx->config->linux_->resources, ctx->rootless, &ctx->cg, err) < 0 ||
         cgroup_set_owner(ctx->cg, ctx->config, ctx->rootless, err) < 0)
         return -1;
+    /* Saved at once, so that a create killed from here on leaves a state
+     * naming the cgroup: delete -f finds and removes it. */
+    state_fill_creating(ctx);
+    if (container_save(ctx->c, err) < 0)
+        return -1;
+    fault_point("create.after-cgroup");
     if (namespaces_plan(ctx->config->linux_, cgroup_clone_fd(ctx->cg) >= 0 && spawn_has_clone3(),
                         &ctx->ns, err) < 0)
         return -1;
     if (spawn_socketpair(ctx->sock, err) < 0)
         return -1;
-    state_fill_creating(ctx);
     if (clone_init(ctx, err) < 0)
         return -1;
+    fault_point("create.after-clone");
     ctx->c->state->pid = ctx->pid;
     ctx->c->state->pid_present = true;
     ctx->rdt_applied = ctx->config->linux_->intel_rdt != NULL;
@@ -348,12 +355,17 @@ static int spawn_container(struct create_ctx *ctx, struct ocirun_error *err)
         return -1;
     if (serve_init(ctx, err) < 0)
         return -1;
+    fault_point("create.after-mounts");
     if (ctx->pidfd_sock >= 0 && pidfd_socket_send(ctx->pidfd_sock, ctx->req->pidfd_socket,
                                                   ctx->pidfd, PIDFD_SOCKET_INIT, err) < 0)
         return -1;
     state_fill_created(ctx);
-    if (container_save(ctx->c, err) < 0 || write_pid_file(ctx->req->pid_file, ctx->pid, err) < 0)
+    if (container_save(ctx->c, err) < 0)
         return -1;
+    fault_point("create.after-state");
+    if (write_pid_file(ctx->req->pid_file, ctx->pid, err) < 0)
+        return -1;
+    fault_point("create.after-pid-file");
     return spawn_send(ctx->sock[0], SPAWN_MSG_COMMIT, 0, err);
 }
 
@@ -403,6 +415,7 @@ int create_ctx_spawn(struct create_ctx *ctx, const struct create_request *req, b
     if (container_state_create(req->root, req->id, &ctx->c, err) < 0)
         return -1;
     ctx->own_state = true;
+    fault_point("create.after-state-dir");
     if (make_fifo(ctx, err) < 0 || prepare_notify(ctx, err) < 0 || spawn_container(ctx, err) < 0) {
         create_ctx_abort(ctx);
         return -1;

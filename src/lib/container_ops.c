@@ -18,6 +18,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "container_internal.h"
+#include "fault.h"
 #include "hooks.h"
 #include "intelrdt.h"
 #include "log.h"
@@ -188,7 +189,9 @@ static int destroy(struct container *c, struct ocirun_error *err)
     cgroup_free(cg);
     if (r < 0)
         return error_wrap(err, "delete `%s`", c->id);
+    fault_point("delete.after-cgroup");
     run_poststop_hooks(c);
+    fault_point("delete.before-state-removal");
     return container_state_remove(c, err);
 }
 
@@ -224,6 +227,7 @@ int container_delete(const char *root, const char *id, bool force, struct ocirun
     if (strcmp(status, "created") == 0 || (force && strcmp(status, "stopped") != 0)) {
         if (kill_init_and_wait(c, strcmp(status, "paused") == 0, err) < 0)
             return -1;
+        fault_point("delete.after-kill");
     } else if (strcmp(status, "stopped") != 0) {
         return error_plain(err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
                            status);

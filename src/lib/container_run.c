@@ -17,6 +17,7 @@
 
 #include "container.h"
 #include "container_internal.h"
+#include "fault.h"
 #include "hooks.h"
 #include "log.h"
 #include "notify.h"
@@ -100,8 +101,10 @@ static void run_poststart(struct container *c, const struct oci_config *config)
 static int start_created(struct container *c, const struct oci_config *config,
                          struct ocirun_error *err)
 {
+    fault_point("start.before-release");
     if (release_init(c, err) < 0)
         return -1;
+    fault_point("start.after-release");
     free(c->state->status);
     c->state->status = xstrdup("running");
     if (container_save(c, err) < 0)

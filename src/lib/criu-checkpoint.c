@@ -153,8 +153,8 @@ static int dump(const struct checkpoint_request *req, struct criu_flags *f, stru
     return r;
 }
 
-static int check_container(struct container *c, const struct oci_config *config,
-                           bool shell_job, struct ocirun_error *err)
+static int check_container(struct container *c, const struct oci_config *config, bool shell_job,
+                           struct ocirun_error *err)
 {
     if (strcmp(container_status(c), "running") != 0)
         return error_plain(err, EINVAL, "container %s is not running", c->id);

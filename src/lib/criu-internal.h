@@ -17,7 +17,8 @@ struct criu_argv {
     size_t n, cap;
 };
 void criu_argv_add(struct criu_argv *a, const char *s);
-void criu_argv_addf(struct criu_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void criu_argv_addf(struct criu_argv *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void criu_argv_free(struct criu_argv *a);
 
 /* Checks the flags ocirun refuses and the values it restricts; fills the
@@ -46,7 +47,6 @@ char **criu_cgroup_mounts(const struct oci_config *config);
  * format: a JSON array of strings), in the image directory. */
 int criu_write_descriptors(pid_t pid, const char *image_path, struct ocirun_error *err);
 /* Reads it back; a missing file is no descriptors (NULL, 0). */
-int criu_read_descriptors(const char *image_path, char ***out, size_t *n,
-                          struct ocirun_error *err);
+int criu_read_descriptors(const char *image_path, char ***out, size_t *n, struct ocirun_error *err);
 
 #endif

@@ -34,7 +34,7 @@
 #include "state.h"
 #include "util.h"
 
-#define CRIU_ROOT "criu-root"
+#define CRIU_ROOT    "criu-root"
 #define CRIU_PIDFILE "criu-restore.pid"
 
 struct restore_ctx {
@@ -98,8 +98,7 @@ static int add_inherited_fds(struct criu_argv *a, const char *image, struct ocir
     return 0;
 }
 
-static int open_joined_netns(struct restore_ctx *rc, struct criu_argv *a,
-                             struct ocirun_error *err)
+static int open_joined_netns(struct restore_ctx *rc, struct criu_argv *a, struct ocirun_error *err)
 {
     const struct oci_linux *l = rc->cc.config->linux_;
 

@@ -22,6 +22,7 @@
 
 #include "criu-internal.h"
 #include "json.h"
+#include "log.h"
 #include "util.h"
 
 #ifndef CRIU_BINARY
@@ -145,6 +146,22 @@ static int criu_failed(const char *action, int status, const char *log_path,
                        WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), log_path);
 }
 
+/* With --log-level debug the exact command, to re-run by hand. */
+static void log_criu_command(const struct criu_argv *a)
+{
+    size_t len = 1;
+    char *line, *p;
+
+    for (size_t i = 0; i < a->n; i++)
+        len += strlen(a->v[i]) + 1;
+    p = line = xmalloc(len);
+    for (size_t i = 0; i < a->n; i++)
+        p += sprintf(p, "%s%s", i ? " " : "", a->v[i]);
+    *p = '\0';
+    log_debug("running %s", line);
+    free(line);
+}
+
 int criu_run(struct criu_argv *a, const struct criu_flags *f, const char *log_name,
              int (*setup)(void *), void *arg, struct ocirun_error *err)
 {
@@ -153,6 +170,7 @@ int criu_run(struct criu_argv *a, const struct criu_flags *f, const char *log_na
     pid_t pid;
 
     unlink(log_path);
+    log_criu_command(a);
     pid = fork();
     if (pid < 0)
         return error_make(err, errno, "fork criu");
@@ -270,8 +288,8 @@ int criu_read_descriptors(const char *image_path, char ***out, size_t *n, struct
     if (json_parse(data, len, &v, &perr) < 0 || v->type != JSON_ARRAY) {
         if (v)
             json_free(v);
-        return error_make(err, 0, "`%s`: not a JSON array of strings%s%s", path,
-                          perr ? ": " : "", perr ? perr : "");
+        return error_make(err, 0, "`%s`: not a JSON array of strings%s%s", path, perr ? ": " : "",
+                          perr ? perr : "");
     }
     *out = xzalloc(sizeof(char *) * (v->u.array.len + 1));
     for (size_t i = 0; i < v->u.array.len; i++) {

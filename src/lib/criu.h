@@ -18,7 +18,7 @@ struct criu_flags {
     bool ext_unix_sk;
     bool shell_job;
     bool file_locks;
-    bool lazy_pages;  /* refused */
+    bool lazy_pages; /* refused */
     bool auto_dedup;
 };
 

@@ -35,6 +35,7 @@
 #include "container_internal.h"
 #include "cpu_affinity.h"
 #include "exec.h"
+#include "fault.h"
 #include "intelrdt.h"
 #include "log.h"
 #include "lsm.h"
@@ -473,6 +474,7 @@ static int spawn_process(struct exec_ctx *ctx, struct ocirun_error *err)
         joiner_main(ctx);
     close(ctx->sock[1]);
     ctx->sock[1] = -1;
+    fault_point("exec.after-clone");
     r = release_joiner(ctx, joiner, err);
     if (r == 0)
         r = wait_exec(ctx, err);
@@ -583,6 +585,8 @@ int container_exec(const struct exec_request *req, struct ocirun_error *err)
         r = spawn_process(&ctx, err);
     if (r == 0 && ctx.pidfd_sock >= 0)
         r = pidfd_socket_send(ctx.pidfd_sock, req->pidfd_socket, ctx.pidfd, PIDFD_SOCKET_EXEC, err);
+    if (r == 0)
+        fault_point("exec.before-pid-file");
     if (r == 0)
         r = write_pid_file(req->pid_file, ctx.pid, err);
     if (r == 0 && req->detach)

@@ -11,6 +11,26 @@
 #include "rootdir.h"
 #include "util.h"
 
+/* Another user's XDG_RUNTIME_DIR (a stale variable after su, say) would
+ * put our state where they can read or replace it: refuse it. */
+static int check_xdg_dir(const char *xdg, struct ocirun_error *err)
+{
+    struct stat st;
+
+    if (stat(xdg, &st) < 0)
+        return error_make(err, errno, "XDG_RUNTIME_DIR `%s`", xdg);
+    if (!S_ISDIR(st.st_mode))
+        return error_make(err, ENOTDIR, "XDG_RUNTIME_DIR `%s`", xdg);
+    if (st.st_uid != geteuid())
+        return error_plain(err, EPERM,
+                           "XDG_RUNTIME_DIR `%s` is owned by uid %u, not by you (uid %u): "
+                           "set it to your own runtime directory or pass --root",
+                           xdg, (unsigned)st.st_uid, (unsigned)geteuid());
+    if (access(xdg, W_OK | X_OK) < 0)
+        return error_make(err, errno, "XDG_RUNTIME_DIR `%s` is not writable", xdg);
+    return 0;
+}
+
 int rootdir_default(char **out, struct ocirun_error *err)
 {
     const char *xdg;
@@ -21,11 +41,16 @@ int rootdir_default(char **out, struct ocirun_error *err)
     }
     xdg = getenv("XDG_RUNTIME_DIR");
     if (xdg == NULL || xdg[0] == '\0')
-        return error_make(err, 0, "XDG_RUNTIME_DIR is not set");
+        return error_plain(err, 0,
+                           "XDG_RUNTIME_DIR is not set: a rootless ocirun keeps its state in "
+                           "$XDG_RUNTIME_DIR/ocirun; set it (e.g. to /run/user/%u) or pass --root",
+                           (unsigned)geteuid());
     /* A relative XDG_RUNTIME_DIR is invalid per the XDG spec; refusing it
      * avoids state landing wherever the caller's cwd happens to be. */
     if (xdg[0] != '/')
         return error_make(err, 0, "XDG_RUNTIME_DIR `%s` is not an absolute path", xdg);
+    if (check_xdg_dir(xdg, err) < 0)
+        return -1;
     *out = xasprintf("%s/ocirun", xdg);
     return 0;
 }

@@ -6,8 +6,8 @@
 #include "error.h"
 
 /* /run/ocirun for euid 0, $XDG_RUNTIME_DIR/ocirun for anyone else. Returns
- * a malloc'd path in *out, or < 0 with `XDG_RUNTIME_DIR is not set` when a
- * non-root user has none. Creates nothing. */
+ * a malloc'd path in *out, or < 0 when a non-root user's XDG_RUNTIME_DIR is
+ * unset, relative, missing, not theirs or not writable. Creates nothing. */
 int rootdir_default(char **out, struct ocirun_error *err);
 
 /* Makes a relative --root absolute against the current directory, so the

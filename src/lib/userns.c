@@ -2,11 +2,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "newuidmap.h"
 #include "userns.h"
 #include "util.h"
 
@@ -27,11 +29,34 @@ static int validate_map(const struct oci_id_mapping *m, size_t n, const char *wh
     return 0;
 }
 
+/* Without CAP_SETUID on the host the kernel accepts only one line mapping
+ * our own id; anything more goes through newuidmap/newgidmap. */
+static bool only_own_ids(const struct oci_linux *l)
+{
+    return l->uid_mappings_len == 1 && l->gid_mappings_len == 1 &&
+           l->uid_mappings[0].size == 1 && l->gid_mappings[0].size == 1 &&
+           l->uid_mappings[0].host_id == geteuid() && l->gid_mappings[0].host_id == getegid();
+}
+
+/* Both helpers exist, so a missing one fails the create before anything
+ * is cloned, not halfway through. */
+static int find_helpers(struct ocirun_error *err)
+{
+    cleanup_free char *uidmap = NULL, *gidmap = NULL;
+
+    if (idmap_helper_find("newuidmap", &uidmap, err) < 0)
+        return -1;
+    return idmap_helper_find("newgidmap", &gidmap, err);
+}
+
 int userns_validate(const struct oci_linux *linux_, struct ocirun_error *err)
 {
-    if (validate_map(linux_->uid_mappings, linux_->uid_mappings_len, "uidMappings", err) < 0)
+    if (validate_map(linux_->uid_mappings, linux_->uid_mappings_len, "uidMappings", err) < 0 ||
+        validate_map(linux_->gid_mappings, linux_->gid_mappings_len, "gidMappings", err) < 0)
         return -1;
-    return validate_map(linux_->gid_mappings, linux_->gid_mappings_len, "gidMappings", err);
+    if (geteuid() != 0 && !only_own_ids(linux_))
+        return find_helpers(err);
+    return 0;
 }
 
 static char *format_map(const struct oci_id_mapping *m, size_t n)
@@ -59,30 +84,29 @@ static int write_proc_file(pid_t pid, const char *name, const char *data, struct
     return 0;
 }
 
-/* Without CAP_SETUID on the host only "0 <our id> 1" style maps work. */
-static int check_unprivileged(const struct oci_linux *l, struct ocirun_error *err)
+static int write_maps_with_helpers(pid_t pid, const struct oci_linux *l, struct ocirun_error *err)
 {
-    if (l->uid_mappings_len != 1 || l->gid_mappings_len != 1 || l->uid_mappings[0].size != 1 ||
-        l->gid_mappings[0].size != 1 || l->uid_mappings[0].host_id != geteuid() ||
-        l->gid_mappings[0].host_id != getegid())
-        return error_make(err, EPERM,
-                          "write uid/gid maps: without root only a single mapping of the "
-                          "caller's own uid and gid is possible (newuidmap support is not "
-                          "implemented yet)");
-    return 0;
+    /* checked at validation already; again here for a PATH change */
+    if (find_helpers(err) < 0)
+        return -1;
+    if (idmap_helper_run("newuidmap", pid, l->uid_mappings, l->uid_mappings_len, err) < 0)
+        return -1;
+    return idmap_helper_run("newgidmap", pid, l->gid_mappings, l->gid_mappings_len, err);
 }
 
 int userns_write_maps(pid_t pid, const struct oci_linux *l, struct ocirun_error *err)
 {
-    cleanup_free char *uid_map = format_map(l->uid_mappings, l->uid_mappings_len);
-    cleanup_free char *gid_map = format_map(l->gid_mappings, l->gid_mappings_len);
+    cleanup_free char *uid_map = NULL, *gid_map = NULL;
 
     if (geteuid() != 0) {
-        if (check_unprivileged(l, err) < 0)
-            return -1;
+        if (!only_own_ids(l))
+            return write_maps_with_helpers(pid, l, err);
+        /* an unprivileged gid_map write needs setgroups denied first */
         if (write_proc_file(pid, "setgroups", "deny", err) < 0)
             return -1;
     }
+    uid_map = format_map(l->uid_mappings, l->uid_mappings_len);
+    gid_map = format_map(l->gid_mappings, l->gid_mappings_len);
     if (write_proc_file(pid, "uid_map", uid_map, err) < 0)
         return -1;
     return write_proc_file(pid, "gid_map", gid_map, err);

@@ -8,12 +8,15 @@
 #include "error.h"
 #include "ocispec.h"
 
-/* Checks linux.uidMappings/gidMappings (present, non-empty, no overflow). */
+/* Checks linux.uidMappings/gidMappings (present, non-empty, no overflow)
+ * and, for an unprivileged caller with more than its own ids, that
+ * newuidmap and newgidmap are on $PATH. */
 int userns_validate(const struct oci_linux *linux_, struct ocirun_error *err);
 
 /* Writes /proc/PID/uid_map and gid_map. As root the maps are written
- * directly; without privileges only a single mapping of our own ids can be
- * written (with setgroups denied). */
+ * directly; without privileges a single mapping of our own uid and gid is
+ * written directly (with setgroups denied), anything else through
+ * newuidmap/newgidmap found on $PATH. */
 int userns_write_maps(pid_t pid, const struct oci_linux *linux_, struct ocirun_error *err);
 
 #endif

@@ -485,7 +485,7 @@ def test_features_document(features, ocirun):
     assert lx["cgroup"] == {"v1": True, "v2": True, "systemd": False, "systemdUser": False,
                             "rdma": True}
     for k in ["apparmor", "selinux"]:
-        assert lx[k] == {"enabled": False}, k
+        assert lx[k] == {"enabled": True}, k
     # issue #13 (tests/integration/test_spec_extras.py checks the details)
     assert lx["intelRdt"] == {"enabled": True, "schemata": True, "monitoring": True}
     assert lx["netDevices"] == {"enabled": True}
