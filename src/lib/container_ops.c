@@ -196,13 +196,18 @@ static int destroy(struct container *c, struct ocirun_error *err)
 }
 
 /* A directory without a readable state (a create that crashed before
- * saving it): --force removes it; nothing else can run against it. */
-static int delete_broken(const char *root, const char *id, struct ocirun_error *err)
+ * saving it): --force removes it; nothing else can run against it.
+ * missing: there was no state.json when we looked, unlocked; a create that
+ * took the lock in between may have saved one since, with a live init:
+ * then 1 is returned and the caller deletes it the normal way. */
+static int delete_broken(const char *root, const char *id, bool missing, struct ocirun_error *err)
 {
     cleanup_container struct container *c = NULL;
 
     if (container_open_locked(root, id, &c, err) < 0)
         return err->errnum == ENOENT ? (error_clear(err), 0) : -1;
+    if (missing && faccessat(c->dirfd, "state.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+        return 1;
     if (container_state_remove(c, err) < 0)
         return -1;
     error_clear(err);
@@ -217,10 +222,11 @@ int container_delete(const char *root, const char *id, bool force, struct ocirun
     if (container_load(root, id, true, &c, err) < 0) {
         if (force && err->errnum == ENOENT && strcmp(err->msg, "container does not exist") == 0) {
             error_clear(err);
-            return delete_broken(root, id, err);
+            int r = delete_broken(root, id, true, err);
+            return r == 1 ? container_delete(root, id, force, err) : r;
         }
         if (force && err->errnum == EINVAL && container_id_valid(id))
-            return delete_broken(root, id, err);
+            return delete_broken(root, id, false, err);
         return -1;
     }
     status = container_status(c);

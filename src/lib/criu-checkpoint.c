@@ -158,6 +158,8 @@ static int check_container(struct container *c, const struct oci_config *config,
 {
     if (strcmp(container_status(c), "running") != 0)
         return error_plain(err, EINVAL, "container %s is not running", c->id);
+    if (c->state->ocirun && c->state->ocirun->rootless)
+        return error_plain(err, ENOTSUP, "rootless checkpoint is not supported");
     if (config->process && config->process->terminal && !shell_job)
         return error_plain(err, ENOTSUP,
                            "container %s has a terminal: checkpointing it is not supported "

@@ -170,7 +170,9 @@ static int check_image(const struct restore_ctx *rc, struct ocirun_error *err)
                            rc->f.image_path);
     if (rc->cc.config->process && rc->cc.config->process->terminal)
         return error_plain(err, ENOTSUP, "restoring a container with a terminal is not supported");
-    return 0;
+    if (rc->cc.rootless)
+        return error_plain(err, ENOTSUP, "rootless restore is not supported");
+    return mkdir_p(rc->f.work_path, 0700, err);
 }
 
 /* State dir, cgroup and namespace plan, as create makes them. */

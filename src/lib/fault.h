@@ -17,7 +17,7 @@ void fault_point(const char *step);
 #else
 static inline void fault_point(const char *step)
 {
-    (void) step;
+    (void)step;
 }
 #endif
 

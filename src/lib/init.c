@@ -99,8 +99,14 @@ static int setup_console(struct init_ctx *ctx, struct ocirun_error *err)
     const struct oci_process *p = ctx->config->process;
     cleanup_close int master = -1, slave = -1;
 
-    if (!p->terminal)
+    if (!p->terminal) {
+        /* a session of its own, as runc's init: otherwise the session
+         * leader is a process outside the container (criu refuses to
+         * checkpoint such a tree) */
+        if (setsid() < 0 && errno != EPERM)
+            return error_make(err, errno, "setsid");
         return 0;
+    }
     if (terminal_open_pty(&master, &slave, err) < 0 ||
         terminal_set_size(master, p->console_size, err) < 0 ||
         rootfs_bind_console(slave, err) < 0 || spawn_send_fd(ctx->sock, master, err) < 0)

@@ -147,8 +147,8 @@ static int helper_status(const char *tool, pid_t pid, int status, char *output,
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
     if (WIFEXITED(status))
-        return error_plain(err, EPERM, "%s for pid %d refused (exit status %d): %s", tool,
-                           (int)pid, WEXITSTATUS(status),
+        return error_plain(err, EPERM, "%s for pid %d refused (exit status %d): %s", tool, (int)pid,
+                           WEXITSTATUS(status),
                            output[0] ? output : "(no message; check /etc/subuid and /etc/subgid)");
     return error_plain(err, EIO, "%s for pid %d: killed by signal %d%s%s", tool, (int)pid,
                        WIFSIGNALED(status) ? WTERMSIG(status) : 0, output[0] ? ": " : "", output);

@@ -97,16 +97,11 @@ static int container_lock(struct container *c, struct ocirun_error *err)
     return 0;
 }
 
-int container_state_create(const char *root, const char *id, struct container **out,
-                           struct ocirun_error *err)
+static int container_state_create_once(int rootfd, const char *root, const char *id,
+                                       struct container **out, struct ocirun_error *err)
 {
     cleanup_container struct container *c = NULL;
-    cleanup_close int rootfd = -1;
 
-    if (check_id(id, err) < 0)
-        return -1;
-    if (state_root_open(root, true, &rootfd, err) < 0)
-        return -1;
     if (mkdirat(rootfd, id, 0711) < 0) {
         if (errno == EEXIST)
             return error_plain(err, EEXIST, "container with given ID already exists");
@@ -120,11 +115,38 @@ int container_state_create(const char *root, const char *id, struct container **
         return error_make(err, saved, "open `%s/%s`", root, id);
     }
     if (container_lock(c, err) < 0) {
-        unlinkat(rootfd, id, AT_REMOVEDIR);
+        if (err->errnum == ENOENT) /* removed under us: ask for a retry */
+            err->errnum = ESTALE;
+        else
+            unlinkat(rootfd, id, AT_REMOVEDIR);
         return -1;
     }
     *out = steal_ptr(&c);
     return 0;
+}
+
+int container_state_create(const char *root, const char *id, struct container **out,
+                           struct ocirun_error *err)
+{
+    cleanup_close int rootfd = -1;
+
+    if (check_id(id, err) < 0)
+        return -1;
+    if (state_root_open(root, true, &rootfd, err) < 0)
+        return -1;
+    /* A concurrent delete -f may take the fresh (still empty) directory
+     * for the leftover of a crashed create and remove it before we lock
+     * it: that delete came first, so make the directory again. */
+    for (int tries = 0;; tries++) {
+        struct ocirun_error lerr = {0};
+        if (container_state_create_once(rootfd, root, id, out, &lerr) == 0)
+            return 0;
+        if (lerr.errnum != ESTALE || tries >= 10) {
+            error_take(err, lerr.errnum, steal_ptr(&lerr.msg));
+            return -1;
+        }
+        error_clear(&lerr);
+    }
 }
 
 static int container_read_state(struct container *c, struct ocirun_error *err)

@@ -33,9 +33,9 @@ static int validate_map(const struct oci_id_mapping *m, size_t n, const char *wh
  * our own id; anything more goes through newuidmap/newgidmap. */
 static bool only_own_ids(const struct oci_linux *l)
 {
-    return l->uid_mappings_len == 1 && l->gid_mappings_len == 1 &&
-           l->uid_mappings[0].size == 1 && l->gid_mappings[0].size == 1 &&
-           l->uid_mappings[0].host_id == geteuid() && l->gid_mappings[0].host_id == getegid();
+    return l->uid_mappings_len == 1 && l->gid_mappings_len == 1 && l->uid_mappings[0].size == 1 &&
+           l->gid_mappings[0].size == 1 && l->uid_mappings[0].host_id == geteuid() &&
+           l->gid_mappings[0].host_id == getegid();
 }
 
 /* Both helpers exist, so a missing one fails the create before anything
