@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "criu.h"
 #include "log.h"
 #include "ocispec.h"
 #include "rootdir.h"
@@ -68,7 +69,8 @@ static const struct cli_flag global_flags[] = {
     {"root", OPT_ROOT, "DIR",
      "root directory for storage of container state (this should be located in tmpfs) "
      "(default: \"/run/ocirun\", or \"$XDG_RUNTIME_DIR/ocirun\" for non-root users)"},
-    {"criu", OPT_CRIU, "PATH", "accepted for compatibility with runc and ignored"},
+    {"criu", OPT_CRIU, "PATH",
+     "the criu binary checkpoint and restore run (default: criu on PATH)"},
     {"systemd-cgroup", OPT_SYSTEMD_CGROUP, NULL, "same as --cgroup-manager systemd"},
     {"cgroup-manager", OPT_CGROUP_MANAGER, "MANAGER",
      "cgroup manager: 'cgroupfs' (default), 'systemd' or 'disabled'"},
@@ -248,8 +250,7 @@ static int setup_logging(const struct main_options *o, struct ocirun_error *err)
 
     if (log_init(o->g.log_path, o->g.log_format, level, &msg) < 0)
         return error_take(err, 0, msg);
-    if (o->criu != NULL)
-        log_debug("--criu `%s` ignored: checkpoint/restore is not implemented", o->criu);
+    criu_set_binary(o->criu);
     return 0;
 }
 

@@ -29,6 +29,14 @@
 #define CRIU_BINARY "criu"
 #endif
 
+/* the global --criu PATH (runc's flag); "criu" on PATH otherwise */
+static const char *criu_binary = CRIU_BINARY;
+
+void criu_set_binary(const char *path)
+{
+    criu_binary = path && *path ? path : CRIU_BINARY;
+}
+
 void criu_argv_add(struct criu_argv *a, const char *s)
 {
     if (a->n + 2 > a->cap) {
@@ -90,7 +98,7 @@ int criu_flags_check(struct criu_flags *f, struct ocirun_error *err)
 void criu_argv_common(struct criu_argv *a, const char *action, const struct criu_flags *f,
                       const char *log_name)
 {
-    criu_argv_add(a, CRIU_BINARY);
+    criu_argv_add(a, criu_binary);
     criu_argv_add(a, action);
     criu_argv_add(a, "--images-dir");
     criu_argv_add(a, f->image_path);
@@ -139,7 +147,7 @@ static int criu_failed(const char *action, int status, const char *log_path,
 
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && line == NULL)
         return error_plain(err, ENOENT, "criu %s: cannot run `%s` (is criu installed?)", action,
-                           CRIU_BINARY);
+                           criu_binary);
     if (line)
         return error_plain(err, EIO, "criu %s failed: %s (log: %s)", action, line, log_path);
     return error_plain(err, EIO, "criu %s failed with status %d (log: %s)", action,

@@ -47,6 +47,9 @@ struct restore_request {
     bool no_pivot;
 };
 
+/* The criu binary to run (global --criu PATH); NULL: `criu` on PATH. */
+void criu_set_binary(const char *path);
+
 int container_checkpoint(const struct checkpoint_request *req, struct ocirun_error *err);
 /* Returns 0 detached, else the restored init's exit code, or < 0. */
 int container_restore(const struct restore_request *req, struct ocirun_error *err);

@@ -86,7 +86,7 @@ static int write_proc_file(pid_t pid, const char *name, const char *data, struct
 
 static int write_maps_with_helpers(pid_t pid, const struct oci_linux *l, struct ocirun_error *err)
 {
-    /* checked at validation already; again here for a PATH change */
+    /* both found before either runs: no half-written maps */
     if (find_helpers(err) < 0)
         return -1;
     if (idmap_helper_run("newuidmap", pid, l->uid_mappings, l->uid_mappings_len, err) < 0)
