@@ -251,6 +251,8 @@ static int setup_logging(const struct main_options *o, struct ocirun_error *err)
     if (log_init(o->g.log_path, o->g.log_format, level, &msg) < 0)
         return error_take(err, 0, msg);
     criu_set_binary(o->criu);
+    if (o->criu != NULL)
+        log_debug("criu binary: `%s`", o->criu);
     return 0;
 }
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* `ocirun ps [--format table|json] ID [PS_ARGS...]`: the processes of the
- * container's cgroup; json is the array of pids, table is the host's
- * `ps` output (default `ps -ef`) filtered to those pids, as runc does. */
+ * container's cgroup (without one: the init and its descendants); json is the array of pids, table
+ * is the host's `ps` output (default `ps -ef`) filtered to those pids, as runc does. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,6 +31,53 @@ static const struct cli_command command = {
     .flags = flags,
 };
 
+#define MAX_TREE_PIDS 65536
+
+static void add_children(pid_t pid, pid_t **pids, size_t *n)
+{
+    char path[64];
+    DIR *d;
+    struct dirent *e;
+
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    d = opendir(path);
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        cleanup_free char *kids = NULL;
+        char *p, *end;
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children", (int)pid, e->d_name);
+        if (read_file_at(AT_FDCWD, path, &kids, NULL, NULL) < 0)
+            continue;
+        for (p = kids; *p && *n < MAX_TREE_PIDS; p = end) {
+            long v = strtol(p, &end, 10);
+            if (end == p)
+                break;
+            if (v > 0) {
+                *pids = xrealloc(*pids, (*n + 1) * sizeof(pid_t));
+                (*pids)[(*n)++] = (pid_t)v;
+            }
+        }
+    }
+    closedir(d);
+}
+
+/* Without a cgroup (rootless with no writable one, the `disabled`
+ * manager): the init and its descendants, breadth first through
+ * /proc/PID/task/TID/children. */
+static void tree_pids(struct container *c, pid_t **pids, size_t *n)
+{
+    if (!container_init_alive(c))
+        return;
+    *pids = xmalloc(sizeof(pid_t));
+    (*pids)[0] = (pid_t)c->state->pid;
+    *n = 1;
+    for (size_t i = 0; i < *n && *n < MAX_TREE_PIDS; i++)
+        add_children((*pids)[i], pids, n);
+}
+
 static int container_pids(struct container *c, pid_t **pids, size_t *n, struct ocirun_error *err)
 {
     struct ocirun_private_state *p = c->state->ocirun;
@@ -38,13 +86,20 @@ static int container_pids(struct container *c, pid_t **pids, size_t *n, struct o
 
     *pids = NULL;
     *n = 0;
-    if (p == NULL || p->cgroup_path == NULL)
+    if (p == NULL || p->cgroup_path == NULL || p->cgroup_path[0] == '\0') {
+        tree_pids(c, pids, n);
         return 0;
+    }
     if (cgroup_open(p->cgroup_manager ? p->cgroup_manager : "cgroupfs", p->cgroup_path, &cg, err) <
         0)
         return -1;
     r = cgroup_pids(cg, pids, n, err);
     cgroup_free(cg);
+    if (r == 0 && *n == 0) {
+        free(*pids);
+        *pids = NULL;
+        tree_pids(c, pids, n);
+    }
     return r;
 }
 

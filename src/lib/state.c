@@ -202,6 +202,24 @@ static int container_open_dir(const char *root, const char *id, bool lock, struc
     return 0;
 }
 
+/* create saves a "creating" state as soon as it has made the cgroup, so
+ * that delete -f can find the cgroup if create is killed.  While that create
+ * still runs (it holds the lock), readers see no container yet, as in runc;
+ * once it is dead the lock is free and the leftover shows as stopped. */
+static bool creating_elsewhere(struct container *c)
+{
+    const char *status = c->state ? c->state->status : NULL;
+    cleanup_close int fd = -1;
+
+    if (status == NULL || strcmp(status, "creating") != 0)
+        return false;
+    fd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    /* the shared lock goes with the fd, at once */
+    return flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
 int container_load(const char *root, const char *id, bool lock, struct container **out,
                    struct ocirun_error *err)
 {
@@ -211,6 +229,8 @@ int container_load(const char *root, const char *id, bool lock, struct container
         return -1;
     if (container_read_state(c, err) < 0)
         return -1;
+    if (!lock && creating_elsewhere(c))
+        return error_plain(err, ENOENT, "container does not exist");
     *out = steal_ptr(&c);
     return 0;
 }

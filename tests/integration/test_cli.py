@@ -348,6 +348,7 @@ def test_rootless_default_root_needs_xdg(nobody_ocirun, world_dir):
 def test_rootless_default_root_uses_xdg(nobody_ocirun, world_dir):
     ocirun = nobody_ocirun
     tmp_path = world_dir
+    os.chown(tmp_path, 65534, 65534)   # XDG_RUNTIME_DIR must be the user's own
     env = {"PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": str(tmp_path)}
     cp = run(ocirun, "checkpoint", "x", cwd=tmp_path, **as_nobody(env))
     assert cp.returncode == 1
