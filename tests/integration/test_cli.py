@@ -54,7 +54,8 @@ def test_version_shape(ocirun, flag):
     # only the features the build has: libseccomp's line comes with +SECCOMP
     has_seccomp_line = any(re.fullmatch(r"libseccomp: \d+\.\d+\.\d+", l) for l in lines)
     assert has_seccomp_line == ("+SECCOMP" in tags)
-    assert set(tags) <= {"+SECCOMP", "+CAP", "+SYSTEMD", "+YAJL"}
+    # +FAULT: built with --enable-fault-injection (tests only; docs/reliability.md)
+    assert set(tags) <= {"+SECCOMP", "+CAP", "+SYSTEMD", "+YAJL", "+FAULT"}
 
 
 @pytest.mark.parametrize("args", [[], ["--help"], ["-h"], ["help"], ["h"]])
