@@ -111,6 +111,8 @@ static int container_state_create_once(int rootfd, const char *root, const char 
     c->dirfd = openat(rootfd, id, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (c->dirfd < 0) {
         int saved = errno;
+        if (saved == ENOENT) /* removed under us: ask for a retry */
+            return error_make(err, ESTALE, "open `%s/%s`", root, id);
         unlinkat(rootfd, id, AT_REMOVEDIR);
         return error_make(err, saved, "open `%s/%s`", root, id);
     }

@@ -122,10 +122,7 @@ def test_detached_exec_top_pause_logs(pm):
 def test_exec_with_a_pty(pm):
     name = f"{pm.prefix}-t"
     detached(pm, name, "sleep", "1000")
-    inner = shlex.join(["podman", "--root", str(pm.workdir / "root"), "--runroot",
-                        str(pm.runroot), "--storage-driver", "vfs", "--runtime",
-                        str(pm.wrapper.path), "--cgroup-manager", "cgroupfs", "exec", "-it",
-                        name, "sh", "-c", "tty; echo cols=$(stty size 2>/dev/null); exit 2"])
+    inner = shlex.join(pm.argv("exec", "-it", name, "sh", "-c", "tty; exit 2"))
     r = subprocess.run(["script", "-qec", inner, "/dev/null"], capture_output=True, text=True,
                        env=pm.env, stdin=subprocess.DEVNULL, timeout=60)
     print(r.stdout, r.stderr)
@@ -134,11 +131,8 @@ def test_exec_with_a_pty(pm):
     ex = [a for a in pm.wrapper.calls() if subcommand(a) == "exec"][-1]
     assert "--console-socket" in ex and "--tty" in ex, ex
     # run -it too: the init process gets the pty
-    inner = shlex.join(["podman", "--root", str(pm.workdir / "root"), "--runroot",
-                        str(pm.runroot), "--storage-driver", "vfs", "--runtime",
-                        str(pm.wrapper.path), "--cgroup-manager", "cgroupfs", "run", "--rm",
-                        "-it", "--network", "none", "--cgroup-parent", pm.cgroup_parent,
-                        IMAGE, "sh", "-c", "tty; exit 4"])
+    inner = shlex.join(pm.argv("run", "--rm", "-it", "--network", "none", "--cgroup-parent",
+                               pm.cgroup_parent, IMAGE, "sh", "-c", "tty; exit 4"))
     r = subprocess.run(["script", "-qec", inner, "/dev/null"], capture_output=True, text=True,
                        env=pm.env, stdin=subprocess.DEVNULL, timeout=60)
     assert r.returncode == 4 and "/dev/pts/0" in r.stdout, r.stdout + r.stderr
@@ -194,9 +188,8 @@ def test_containers_conf_snippet(pm):
                            'events_logger = "file"\n', 1)
     pm.conf.write_text('[containers]\ndefault_ulimits = ["nofile=1024:1024", '
                        '"nproc=4096:4096"]\n' + conf)
-    cmd = ["podman", "--root", str(pm.workdir / "root"), "--runroot", str(pm.runroot),
-           "--storage-driver", "vfs", "run", "--rm", "--network", "none", "--cgroup-parent",
-           pm.cgroup_parent, IMAGE, "sh", "-c", "echo via containers.conf"]
+    cmd = pm.argv("run", "--rm", "--network", "none", "--cgroup-parent", pm.cgroup_parent,
+                  IMAGE, "sh", "-c", "echo via containers.conf", runtime=False)
     r = subprocess.run(cmd, capture_output=True, text=True, env=pm.env,
                        stdin=subprocess.DEVNULL, timeout=120)
     assert r.returncode == 0 and r.stdout == "via containers.conf\n", r.stderr

@@ -5,7 +5,8 @@
     pm.cleanup()
 
 Everything lives under `workdir`: the image store (--root, vfs driver so no
-overlay mount is left behind), the run state (--runroot: a short directory in /tmp, removed by cleanup()), containers.conf
+overlay mount is left behind), the run state (--runroot: a short directory in /tmp, removed by cleanup(); libpod's
+--tmpdir inside it), containers.conf
 (CONTAINERS_CONF) and the image, imported from a busybox-static rootfs
 tarball (`podman import`), so no registry is ever contacted. Containers run
 with --network none (no netavark/CNI setup), the cgroupfs manager, and the
@@ -83,11 +84,18 @@ class Podman:
             raise PodmanUnavailable(f"podman import failed: {r.stderr.strip()}")
         return pm
 
+    def argv(self, *args, runtime=True):
+        """The podman command line with the private stores (RUNTIME: with
+        --runtime, else containers.conf's choice)."""
+        return ["podman", "--root", str(self.workdir / "root"),
+                "--runroot", str(self.runroot), "--storage-driver", "vfs",
+                # libpod's own state (exit files, locks): not the host's /run/libpod
+                "--tmpdir", str(self.runroot / "libpod"),
+                *(["--runtime", self.ocirun] if runtime else []),
+                "--cgroup-manager", "cgroupfs", *args]
+
     def podman(self, *args, timeout=120):
-        cmd = ["podman", "--root", str(self.workdir / "root"),
-               "--runroot", str(self.runroot), "--storage-driver", "vfs",
-               "--runtime", self.ocirun, "--cgroup-manager", "cgroupfs", *args]
-        return subprocess.run(cmd, capture_output=True, text=True, env=self.env,
+        return subprocess.run(self.argv(*args), capture_output=True, text=True, env=self.env,
                               stdin=subprocess.DEVNULL, timeout=timeout)
 
     def run(self, opts, *command, timeout=120):
