@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,32 +104,12 @@ static int container_pids(struct container *c, pid_t **pids, size_t *n, struct o
     return r;
 }
 
-static char *read_fd(int fd)
-{
-    size_t cap = 8192, len = 0;
-    char *buf = xmalloc(cap);
-    ssize_t n;
-
-    for (;;) {
-        if (len + 1 >= cap)
-            buf = xrealloc(buf, cap *= 2);
-        n = read(fd, buf + len, cap - len - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    buf[len] = '\0';
-    return buf;
-}
-
 /* Runs `ps ARGS` and returns its stdout+stderr (runc's CombinedOutput). */
 static int run_ps(char **args, int nargs, char **out, struct ocirun_error *err)
 {
     char *def[] = {"-ef"};
     char **argv = xzalloc(((size_t)(nargs ? nargs : 1) + 2) * sizeof(*argv));
-    int pfd[2], status;
+    int pfd[2], status, r;
     pid_t pid;
 
     argv[0] = "ps";
@@ -150,10 +131,12 @@ static int run_ps(char **args, int nargs, char **out, struct ocirun_error *err)
         close(pfd[0]);
         return error_make(err, errno, "fork");
     }
-    *out = read_fd(pfd[0]);
+    r = read_fd_all(pfd[0], "the output of ps", SIZE_MAX, out, NULL, err);
     close(pfd[0]);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    if (r < 0)
+        return -1;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return error_make(err, 0, "ps: exit status %d: %s",
                           WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), *out);

@@ -19,16 +19,16 @@ For every step the test checks, after the kill:
 
 import json
 import os
-import re
 import signal
 import subprocess
 import time
 
 import pytest
 
+from cgroup_dirs_util import hierarchies, cgroup_dirs, cgroup_procs, errmsg
+
 pytestmark = pytest.mark.root
 
-CGROUP_ROOT = "/sys/fs/cgroup"
 
 
 def _has_fault_injection():
@@ -53,36 +53,12 @@ if not _has_fault_injection():
 # ---- helpers -------------------------------------------------------------------
 
 
-def hierarchies():
-    """Mount points of the host's cgroup hierarchies (v1 controllers and v2)."""
-    found = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            pre, _, post = line.partition(" - ")
-            mp, fstype = pre.split()[4], post.split()[0]
-            if fstype in ("cgroup", "cgroup2") and mp.startswith(CGROUP_ROOT):
-                found.append(mp)
-    return found
 
 
-def cgroup_dirs(path):
-    return [mp + path for mp in hierarchies() if os.path.isdir(mp + path)]
 
 
-def cgroup_procs(path):
-    pids = set()
-    for d in cgroup_dirs(path):
-        try:
-            with open(os.path.join(d, "cgroup.procs")) as f:
-                pids.update(int(x) for x in f.read().split())
-        except OSError:
-            pass
-    return pids
 
 
-def errmsg(result):
-    m = re.search(r'msg="((?:[^"\\]|\\.)*)"', result.stderr)
-    return json.loads(f'"{m.group(1)}"') if m else result.stderr
 
 
 def fault(step):

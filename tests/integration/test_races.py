@@ -8,35 +8,21 @@ leak guard of tests/conftest.py checks mounts, processes and cgroups too).
 
 import json
 import os
-import re
 import threading
 import time
 
 import pytest
 
+from cgroup_dirs_util import hierarchies, cgroup_dirs, errmsg
+
 pytestmark = pytest.mark.root
 
-CGROUP_ROOT = "/sys/fs/cgroup"
 
 
-def hierarchies():
-    found = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            pre, _, post = line.partition(" - ")
-            mp, fstype = pre.split()[4], post.split()[0]
-            if fstype in ("cgroup", "cgroup2") and mp.startswith(CGROUP_ROOT):
-                found.append(mp)
-    return found
 
 
-def cgroup_dirs(path):
-    return [mp + path for mp in hierarchies() if os.path.isdir(mp + path)]
 
 
-def errmsg(result):
-    m = re.search(r'msg="((?:[^"\\]|\\.)*)"', result.stderr)
-    return json.loads(f'"{m.group(1)}"') if m else result.stderr
 
 
 def in_parallel(*calls):

@@ -18,7 +18,6 @@ apply RLIMIT_NPROC to a caller with CAP_SYS_RESOURCE/CAP_SYS_ADMIN.
 
 import json
 import os
-import re
 import resource
 import signal
 import subprocess
@@ -26,40 +25,18 @@ import time
 
 import pytest
 
+from cgroup_dirs_util import hierarchies, cgroup_dirs, cgroup_procs, errmsg
+
 pytestmark = pytest.mark.root
 
-CGROUP_ROOT = "/sys/fs/cgroup"
 
 
-def hierarchies():
-    found = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            pre, _, post = line.partition(" - ")
-            mp, fstype = pre.split()[4], post.split()[0]
-            if fstype in ("cgroup", "cgroup2") and mp.startswith(CGROUP_ROOT):
-                found.append(mp)
-    return found
 
 
-def cgroup_dirs(path):
-    return [mp + path for mp in hierarchies() if os.path.isdir(mp + path)]
 
 
-def cgroup_procs(path):
-    pids = set()
-    for d in cgroup_dirs(path):
-        try:
-            with open(os.path.join(d, "cgroup.procs")) as f:
-                pids.update(int(x) for x in f.read().split())
-        except OSError:
-            pass
-    return pids
 
 
-def errmsg(result):
-    m = re.search(r'msg="((?:[^"\\]|\\.)*)"', result.stderr)
-    return json.loads(f'"{m.group(1)}"') if m else result.stderr
 
 
 def wait_for(pred, timeout=10.0):

@@ -86,6 +86,8 @@ def subcommand(argv):
         a = argv[i]
         if a in GLOBAL_WITH_VALUE:
             i += 2
+        elif a.split("=", 1)[0] in GLOBAL_WITH_VALUE:
+            i += 1
         elif a.startswith("-"):
             i += 1
         else:

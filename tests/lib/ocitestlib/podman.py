@@ -60,6 +60,10 @@ def _busybox_tarball(workdir):
     return tarball
 
 
+# ocirun's --root when the caller gives none (as root)
+DEFAULT_OCIRUN_ROOT = "/run/ocirun"
+
+
 class Podman:
     def __init__(self, workdir, ocirun, cgroup_parent):
         self.workdir = Path(workdir)
@@ -69,6 +73,9 @@ class Podman:
         self.env = dict(os.environ, CONTAINERS_CONF=str(self.conf))
         # podman refuses a runroot of more than 50 characters
         self.runroot = Path(tempfile.mkdtemp(prefix="ocirun-pm-", dir="/tmp"))
+        # podman gives ocirun no --root, so ocirun uses its default, where it
+        # also keeps its seccomp cache: cleanup() removes what it made there
+        self.had_default_root = os.path.exists(DEFAULT_OCIRUN_ROOT)
 
     @classmethod
     def setup(cls, workdir, ocirun, cgroup_parent, timeout=120):
@@ -124,6 +131,12 @@ class Podman:
         subprocess.run(["chmod", "-R", "u+rwx", str(self.workdir)], check=False,
                        capture_output=True)
         shutil.rmtree(self.runroot, ignore_errors=True)
+        shutil.rmtree(os.path.join(DEFAULT_OCIRUN_ROOT, ".seccomp-cache@v1"), ignore_errors=True)
+        if not self.had_default_root:
+            try:
+                os.rmdir(DEFAULT_OCIRUN_ROOT)
+            except OSError:
+                pass
 
 
 def _cgroup_mounts():
