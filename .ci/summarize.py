@@ -9,7 +9,9 @@ For each build directory:
                N skipped]" line those counts are used, else the .trs verdict
                counts as one test.
   integration  tests/integration-results.xml (pytest junit XML, host run)
-               and tests/vm-results.xml (the `vm` tests in the cgroup v2 VM).
+               tests/vm-results.xml (the `vm` tests in the cgroup v2 VM) and
+               tests/vm-systemd-results.xml (the `systemd` tests in its
+               systemd flavour).
 Each --failed-step (a CI step that failed, e.g. a build) adds one failure,
 so a broken build can never look like a green run.
 Prints the failing test names, then the summary line last; exits 1 if
@@ -74,7 +76,8 @@ def add_unit_results(builddir, tally):
 
 
 # junit file -> how its failures are labelled
-JUNIT_FILES = (("integration-results.xml", ""), ("vm-results.xml", " (vm)"))
+JUNIT_FILES = (("integration-results.xml", ""), ("vm-results.xml", " (vm)"),
+               ("vm-systemd-results.xml", " (vm-systemd)"))
 
 
 def add_junit_results(builddir, tally):

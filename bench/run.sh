@@ -1,13 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# ocirun vs crun vs runc on identical bundles (issue #3, "Speed and size";
-# issue #4, "Speed": exec into a running container).
+# ocirun vs crun vs runc on identical bundles (issues #3, #4 and #11).
 #
-#   bench/run.sh [-n RUNS] [-s STRACE_RUNS] [-l LIST_CONTAINERS] [-r LIST_REPS] [-o FILE.md]
+#   bench/run.sh [-n RUNS] [-s STRACE_RUNS] [-l LIST_CONTAINERS] [-r LIST_REPS]
+#                [-k ROW_LENGTH] [-L ROW_REPS] [-t THROUGHPUT_SECONDS] [-o FILE.md]
 #   make bench                      (runs this with the ocirun just built)
 #
 # Environment: OCIRUN, CRUN, RUNC (binaries; default: ./ocirun next to the
-# build, crun and runc from PATH), CC (to build bench/timeit.c).
+# build, crun and runc from PATH), OCIRUN_STATIC (optional: a statically
+# linked ocirun, benched as a fourth runtime "ocirun-static"; `make bench`
+# links one), CC (to build bench/timeit.c and bench/floor.c).
 #
 # Everything runs inside one `unshare -m` with cgroup2 mounted on
 # /sys/fs/cgroup (crun refuses this hybrid host otherwise) and the bundle
@@ -22,15 +24,18 @@
 # Root only; not part of `make check` (timings are not tests).
 set -euo pipefail
 
-RUNS=100 STRACE_RUNS=10 LIST_N=200 LIST_REPS=20 OUT=""
-while getopts "n:s:l:r:o:h" opt; do
+RUNS=100 STRACE_RUNS=10 LIST_N=200 LIST_REPS=20 OUT="" ROW_LEN=100 ROW_REPS=3 TPUT_S=10
+while getopts "n:s:l:r:k:L:t:o:h" opt; do
     case $opt in
     n) RUNS=$OPTARG ;;
     s) STRACE_RUNS=$OPTARG ;;
     l) LIST_N=$OPTARG ;;
     r) LIST_REPS=$OPTARG ;;
+    k) ROW_LEN=$OPTARG ;;
+    L) ROW_REPS=$OPTARG ;;
+    t) TPUT_S=$OPTARG ;;
     o) OUT=$OPTARG ;;
-    *) sed -n '6,10p' "$0"; exit 2 ;;
+    *) sed -n '4,13p' "$0"; exit 2 ;;
     esac
 done
 
@@ -55,13 +60,16 @@ mount -t cgroup2 none /sys/fs/cgroup
 work=$(mktemp -d /tmp/ocirun-bench.XXXXXX)
 mount -t tmpfs -o mode=0755 tmpfs "$work"
 "${CC:-cc}" -O2 -o "$work/timeit" "$here/timeit.c"
+"${CC:-cc}" -O2 -o "$work/floor" "$here/floor.c"
 T="$work/timeit"
+FLOOR="$work/floor"
 
 names=() bins=()
 add_runtime() { # name binary
     if [ -n "$2" ] && [ -x "$2" ]; then names+=("$1"); bins+=("$2"); fi
 }
 add_runtime ocirun "$OCIRUN"
+add_runtime ocirun-static "${OCIRUN_STATIC:-}"
 add_runtime crun "$CRUN"
 add_runtime runc "$RUNC"
 
@@ -162,6 +170,8 @@ for ((i = 0; i < RUNS; i++)); do
         n=${names[$k]}
         "$T" -o "$work/run.$n" -- "${bins[$k]}" --root "$work/root-$n" run --bundle "$B" "r$i" || true
     done
+    # the floor, in the same rounds (so under the same load)
+    "$T" -o "$work/run.floor" -- "$FLOOR" "$B/rootfs" || true
     for k in $(order "$((i + 1))"); do
         n=${names[$k]}
         "$T" -o "$work/create.$n" -- "${bins[$k]}" --root "$work/root-$n" create --bundle "$B" "c$i" || true
@@ -208,6 +218,14 @@ for ((i = 0; i < RUNS; i++)); do
         "$T" -o "$work/exec.$n" -- "${bins[$k]}" --root "$work/root-$n" exec "exec-$n" /bin/true || true
     done
 done
+# `state` of that running container
+for ((i = 0; i < RUNS; i++)); do
+    for k in $(order "$i"); do
+        [[ " ${exec_ok[*]} " == *" $k "* ]] || continue
+        n=${names[$k]}
+        "$T" -o "$work/state.$n" -- "${bins[$k]}" --root "$work/root-$n" state "exec-$n" || true
+    done
+done
 for ((i = 0; i < STRACE_RUNS; i++)); do
     for k in $(order "$i"); do
         [[ " ${exec_ok[*]} " == *" $k "* ]] || continue
@@ -220,6 +238,37 @@ done
 for k in "${exec_ok[@]}"; do
     rt "$k" delete -f "exec-${names[$k]}" >/dev/null 2>&1 ||
         echo "note: ${names[$k]} delete -f exec-${names[$k]} failed" >&2
+done
+
+# ---- ROW_LEN runs in a row -------------------------------------------------------
+# One timed call runs the loop (a small bash loop, the same for every
+# runtime); a failed run ends the loop and marks the call failed.
+row_loop='for ((j = 0; j < $4; j++)); do "$0" --root "$1" run --bundle "$2" "$3$j" >/dev/null 2>&1 || exit 1; done'
+for ((i = 0; i < ROW_REPS; i++)); do
+    for k in $(order "$i"); do
+        n=${names[$k]}
+        "$T" -o "$work/row.$n" -- bash -c "$row_loop" "${bins[$k]}" "$work/root-$n" "$B" "w${i}_" \
+            "$ROW_LEN" || true
+    done
+done
+
+# ---- throughput: 2 parallel loops for TPUT_S seconds ---------------------------
+# Each loop runs containers back to back until the deadline; the figure is
+# the runs that succeeded per second, both loops together. One window per
+# runtime, one runtime at a time.
+tput_loop='end=$(($(date +%s%N) + $4 * 1000000000)); c=0
+while [ "$(date +%s%N)" -lt "$end" ]; do
+    "$0" --root "$1" run --bundle "$2" "$3$c" >/dev/null 2>&1 && echo ok
+    c=$((c + 1))
+done'
+for k in $(order 0); do
+    n=${names[$k]}
+    for l in 0 1; do
+        bash -c "$tput_loop" "${bins[$k]}" "$work/root-$n" "$B" "t${l}_" "$TPUT_S" >"$work/tput.$n.$l" &
+    done
+    wait
+    ok=$(cat "$work/tput.$n.0" "$work/tput.$n.1" | grep -c ok || true)
+    awk -v c="$ok" -v s="$TPUT_S" 'BEGIN { printf("%.2f\n", c / s) }' >"$work/tput.$n"
 done
 
 # ---- syscalls per run --------------------------------------------------------
@@ -235,7 +284,8 @@ done
 # ---- list with LIST_N created containers ----------------------------------
 for k in "${usable[@]}"; do
     for ((i = 0; i < LIST_N; i++)); do
-        rt "$k" create --bundle "$B" "l$i" >/dev/null 2>&1 || true
+        rt "$k" create --bundle "$B" "l$i" >/dev/null 2>"$work/lcreate.err" ||
+            echo "note: ${names[$k]} create l$i: $(tail -1 "$work/lcreate.err")" >&2
     done
 done
 for ((i = 0; i < LIST_REPS; i++)); do
@@ -244,10 +294,15 @@ for ((i = 0; i < LIST_REPS; i++)); do
         "$T" -o "$work/list.$n" -- "${bins[$k]}" --root "$work/root-$n" list || true
     done
 done
-for k in "${usable[@]}"; do
+# delete -f of all of them (their inits are alive, waiting for start): one
+# timed loop per runtime
+delf_loop='for ((j = 0; j < $2; j++)); do "$0" --root "$1" delete -f "l$j" >/dev/null 2>&1 || exit 1; done'
+for k in $(order 0); do
+    n=${names[$k]}
     listed=$(rt "$k" list -q 2>/dev/null | grep -c '^l' || true)
-    [ "$listed" = "$LIST_N" ] || echo "note: ${names[$k]} lists $listed of $LIST_N" >&2
-    for ((i = 0; i < LIST_N; i++)); do
+    [ "$listed" = "$LIST_N" ] || echo "note: $n lists $listed of $LIST_N" >&2
+    "$T" -o "$work/delf.$n" -- bash -c "$delf_loop" "${bins[$k]}" "$work/root-$n" "$LIST_N" || true
+    for ((i = 0; i < LIST_N; i++)); do # whatever a failed loop left
         rt "$k" delete -f "l$i" >/dev/null 2>&1 || true
     done
 done
@@ -279,16 +334,60 @@ ratio() { # medians a b
         'BEGIN { if (b > 0) printf("%.2f", a / b); else print "n/a" }' || echo "n/a"
 }
 
+# The columns: every runtime that ran, then ocirun/crun (and
+# ocirun-static/crun when that one ran too).
+cols=()
+for n in ocirun ocirun-static crun runc; do
+    [[ " ${names[*]} " == *" $n "* ]] && cols+=("$n")
+done
+ratio_cols=(ocirun)
+[[ " ${cols[*]} " == *" ocirun-static "* ]] && ratio_cols+=(ocirun-static)
+
+line() { # cells... -> one markdown table line
+    local l="|" c
+    for c in "$@"; do l+=" $c |"; done
+    echo "$l"
+}
+
 row() { # label file column scale decimals
     local label=$1 out=() s
     declare -A med
-    for n in ocirun crun runc; do
+    for n in "${cols[@]}"; do
         s=$(stats "$work/$2.$n" "$3" "$4" "$5")
         med[$n]=$s
         out+=("$(cell "$s")")
     done
-    printf '| %s | %s | %s | %s | %s |\n' "$label" "${out[0]}" "${out[1]}" "${out[2]}" \
-        "$(ratio "${med[ocirun]}" "${med[crun]}")"
+    for n in "${ratio_cols[@]}"; do out+=("$(ratio "${med[$n]:-}" "${med[crun]:-}")"); done
+    line "$label" "${out[@]}"
+}
+
+# create + start + delete: the sum of the three medians
+sum_row() {
+    local out=() s m
+    declare -A tot
+    for n in "${cols[@]}"; do
+        m=0
+        for f in create start delete; do
+            s=$(stats "$work/$f.$n" 1 1000000 2)
+            [ -n "$s" ] || { m=""; break; }
+            m=$(awk -v a="$m" -v b="${s%% *}" 'BEGIN { printf("%.2f", a + b) }')
+        done
+        tot[$n]=$m
+        out+=("${m:-n/a}")
+    done
+    for n in "${ratio_cols[@]}"; do out+=("$(ratio "${tot[$n]:-}" "${tot[crun]:-}")"); done
+    line "create+start+delete (ms, sum of the medians)" "${out[@]}"
+}
+
+floor_row() { # the kernel floor and each ocirun's ratio to it
+    local fl s
+    fl=$(stats "$work/run.floor" 1 1000000 2)
+    printf '| floor: bench/floor.c, run /bin/true (ms) | %s |' "$(cell "$fl")"
+    for n in "${ratio_cols[@]}"; do
+        s=$(stats "$work/run.$n" 1 1000000 2)
+        printf ' %s/floor: %s |' "$n" "$(ratio "$s" "$fl")"
+    done
+    echo
 }
 
 version() { "$1" --version 2>/dev/null | head -1; }
@@ -296,29 +395,39 @@ version() { "$1" --version 2>/dev/null | head -1; }
     echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), kernel $(uname -r), $(sed -n 's/^PRETTY_NAME="\(.*\)"/\1/p' /etc/os-release)"
     for k in "${!names[@]}"; do echo "${names[$k]}: ${bins[$k]} — $(version "${bins[$k]}")"; done
     echo "Load average (1/5/15 min): $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after"
-    echo "Runs: $RUNS per runtime (run, create/start/delete, exec), $STRACE_RUNS under strace, list with $LIST_N containers x $LIST_REPS"
+    echo "Runs: $RUNS per runtime (run, create/start/delete, exec, state), $STRACE_RUNS under strace, list and delete -f with $LIST_N containers (list x $LIST_REPS), $ROW_REPS x $ROW_LEN runs in a row, $TPUT_S s of 2 parallel loops"
     echo
-    echo "Medians, (min-max) in brackets; ratio = ocirun median / crun median."
+    echo "Medians, (min-max) in brackets; ratio = median / crun's median."
     echo
-    echo "| metric | ocirun | crun | runc | ocirun/crun |"
-    echo "|---|---|---|---|---|"
+    hdr="| metric |" sep="|---|"
+    for n in "${cols[@]}"; do hdr+=" $n |"; sep+="---|"; done
+    for n in "${ratio_cols[@]}"; do hdr+=" $n/crun |"; sep+="---|"; done
+    echo "$hdr"
+    echo "$sep"
     row "run /bin/true (ms)" run 1 1000000 2
+    row "$ROW_LEN runs in a row (ms, whole loop)" row 1 1000000 0
     row "create (ms)" create 1 1000000 2
     row "start (ms)" start 1 1000000 2
     row "delete (ms)" delete 1 1000000 2
+    sum_row
     row "run+seccomp, default profile (ms)" seccomp 1 1000000 2
     row "run+seccomp, no BPF cache (ms)" seccompnc 1 1000000 2
     row "exec /bin/true, running container (ms)" exec 1 1000000 2
-    row "peak RSS of run (MiB)" run 2 1024 1
+    row "state, running container (ms)" state 1 1000000 2
+    row "list, $LIST_N containers (ms)" list 1 1000000 2
+    row "delete -f of $LIST_N created containers (ms, whole loop)" delf 1 1000000 0
+    row "throughput, 2 parallel loops (runs/s)" tput 1 1 2
+    row "peak RSS of run (KiB)" run 2 1 0
     row "minor page faults per run" run 3 1 0
-    row "peak RSS of exec (MiB)" exec 2 1024 1
+    row "peak RSS of exec (KiB)" exec 2 1 0
     row "syscalls per run (strace -f -c)" syscalls 1 1 0
     row "syscalls per exec (strace -f -c)" xsyscalls 1 1 0
-    row "list, $LIST_N containers (ms)" list 1 1000000 2
     echo
-    for n in ocirun crun runc; do
+    floor_row
+    echo
+    for n in "${cols[@]}" floor; do
         f=0
-        for m in run create start delete seccomp seccompnc exec list; do
+        for m in run row create start delete seccomp seccompnc exec state list delf; do
             f=$((f + $(failures "$work/$m.$n")))
         done
         [ "$f" = 0 ] || echo "note: $n: $f failed calls (not in the figures)"

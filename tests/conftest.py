@@ -47,8 +47,11 @@ reported as an error of the test.  See ocitestlib/leaks.py for what counts.
 OCIRUN_LEAK_GUARD=off|on|strict (default on; CI uses strict).
 
 Markers (pytest.ini): slow, vm (skipped unless the host is pure cgroup v2,
-i.e. inside tests/vm/run; `make check-vm`), rootless (run as
-non-root too), root (skipped unless euid 0).  Tests that use tmp_root,
+i.e. inside tests/vm/run; `make check-vm`), systemd (skipped unless
+systemd is PID 1 on a pure cgroup v2 host, i.e. inside tests/vm/run
+--systemd; `make check-vm-systemd`; its rootless user is named by
+$OCIRUN_VM_SD_USER there), rootless (run as non-root too), root (skipped
+unless euid 0).  Tests that use tmp_root,
 run_ocirun's default root, bundle-running fixtures or require_root skip when
 not root, unless marked rootless.  OCIRUN_TEST_TIMEOUT (default 300 s, x3 for
 slow tests) bounds each test.
@@ -99,6 +102,15 @@ def _pure_v2():
     return os.path.exists("/sys/fs/cgroup/cgroup.controllers")
 
 
+def _systemd_pid1():
+    """systemd is PID 1 (sd_booted()'s test, plus PID 1's name)."""
+    try:
+        comm = Path("/proc/1/comm").read_text().strip()
+    except OSError:
+        return False
+    return comm == "systemd" and os.path.isdir("/run/systemd/system")
+
+
 def _skip_unless_root(request, what):
     if os.geteuid() != 0 and request.node.get_closest_marker("rootless") is None:
         pytest.skip(f"{what} needs root (euid is {os.geteuid()}); "
@@ -110,6 +122,8 @@ def _skip_unless_root(request, what):
 def pytest_configure(config):
     for line in ("slow: long-running test",
                  "vm: needs a pure cgroup v2 host: runs inside tests/vm/run (make check-vm)",
+                 "systemd: needs systemd as PID 1 on pure cgroup v2: runs inside "
+                 "tests/vm/run --systemd (make check-vm-systemd)",
                  "rootless: runs ocirun as an unprivileged user",
                  "root: needs euid 0"):
         config.addinivalue_line("markers", line)
@@ -139,6 +153,9 @@ def pytest_runtest_setup(item):
     if item.get_closest_marker("vm") is not None and not _pure_v2():
         pytest.skip("needs a pure cgroup v2 host (no /sys/fs/cgroup/cgroup.controllers "
                     "here): run it in the VM with `make check-vm`")
+    if item.get_closest_marker("systemd") is not None and not (_pure_v2() and _systemd_pid1()):
+        pytest.skip("needs systemd as PID 1 on a pure cgroup v2 host: run it in the "
+                    "systemd VM with `make check-vm-systemd`")
 
 
 class _TestTimeout(Exception):

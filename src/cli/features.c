@@ -72,18 +72,23 @@ static const char *const feature_namespaces[] = {
     "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts",
 };
 
-/* cgroup drivers: cgroupfs on v1 (hybrid hosts) and v2. systemd stays
- * false even when built with libsystemd: --systemd-cgroup is refused until
- * the systemd driver exists. linux.resources.rdma is applied (rdma
- * controller). */
+/* cgroup drivers: cgroupfs on v1 (hybrid hosts) and v2; systemd (system
+ * and user manager, cgroup v2 hosts) when built with libsystemd's headers
+ * (the library itself is dlopen'ed on use). linux.resources.rdma is
+ * applied (rdma controller). */
+#ifdef HAVE_SYSTEMD
+#define WITH_SYSTEMD true
+#else
+#define WITH_SYSTEMD false
+#endif
 static const struct oci_features_cgroup feature_cgroup = {
     .v1 = true,
     .v1_present = true,
     .v2 = true,
     .v2_present = true,
-    .systemd = false,
+    .systemd = WITH_SYSTEMD,
     .systemd_present = true,
-    .systemd_user = false,
+    .systemd_user = WITH_SYSTEMD,
     .systemd_user_present = true,
     .rdma = true,
     .rdma_present = true,

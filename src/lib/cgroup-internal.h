@@ -27,6 +27,8 @@ struct cgroup_hierarchy {
     bool leaf_made;   /* cgroup_create made the leaf (else it existed, empty) */
 };
 
+struct cgroup_systemd;
+
 struct cgroup {
     bool disabled;
     enum cgroup_mode mode;
@@ -36,6 +38,8 @@ struct cgroup {
     char *recorded;   /* cgroup_path(): see cgroup_record_encode */
     int parents_made; /* min over hierarchies, recorded for destroy */
     bool skipped;     /* rootless: a hierarchy was not writable */
+    /* the systemd manager (cgroup-systemd.c), NULL for cgroupfs */
+    struct cgroup_systemd *sd;
 };
 
 /* ---- cgroup-mount.c: parsing /proc/self/mountinfo and /proc/self/cgroup ---- */
@@ -189,6 +193,71 @@ const char *cgroup_v2_dir(const struct cgroup *cg);
 /* SIGKILLs every pid listed in dir and its sub-cgroups until none is left
  * (bounded: about 2 s). */
 int cgroup_kill_listed(const char *dir, struct ocirun_error *err);
+/* ---- the systemd manager ---- */
+/* cgroup-systemd-path.c (pure): cgroupsPath "slice:prefix:name". */
+struct cgroup_systemd_names {
+    char *slice;      /* the parent slice, e.g. "system.slice" */
+    char *slice_path; /* its cgroup, "/system.slice" ("" for -.slice) */
+    char *unit;       /* "prefix-name.scope", or a "*.slice" name */
+    bool is_slice;    /* the unit is a slice (name ended in .slice) */
+};
+int cgroup_systemd_parse(const char *cgroups_path, const char *id, bool rootless,
+                         struct cgroup_systemd_names *out, struct ocirun_error *err);
+int cgroup_systemd_check_unit(const char *name, const char *suffix, struct ocirun_error *err);
+int cgroup_systemd_expand_slice(const char *slice, char **out, struct ocirun_error *err);
+/* The unit's cgroup relative to the cgroup2 root (user: under the user
+ * manager of uid); NULL when the names are invalid. */
+char *cgroup_systemd_unit_path(const struct cgroup_systemd_names *n, bool user, uid_t uid);
+void cgroup_systemd_names_free(struct cgroup_systemd_names *n);
+
+/* cgroup-systemd-props.c (pure): D-Bus (sv) properties. type: 't' u64,
+ * 'b' bool (in u), 's' string, 'y' byte array (AllowedCPUs). */
+struct cgroup_systemd_prop {
+    const char *name;
+    char type;
+    uint64_t u;
+    char *s;
+    uint8_t *bytes;
+    size_t nbytes;
+};
+struct cgroup_systemd_props {
+    struct cgroup_systemd_prop *v;
+    size_t n;
+};
+void cgroup_systemd_props_add_u64(struct cgroup_systemd_props *p, const char *name, uint64_t v);
+void cgroup_systemd_props_add_bool(struct cgroup_systemd_props *p, const char *name, bool v);
+void cgroup_systemd_props_add_str(struct cgroup_systemd_props *p, const char *name, const char *v);
+/* The resources systemd has properties for, with the files' values. */
+int cgroup_systemd_resource_props(const struct oci_resources *r, struct cgroup_systemd_props *p,
+                                  struct ocirun_error *err);
+/* "0-3,7" -> systemd's CPU/NUMA bitmask bytes. */
+int cgroup_systemd_cpuset_mask(const char *list, const char *field, uint8_t **out, size_t *n,
+                               struct ocirun_error *err);
+void cgroup_systemd_props_free(struct cgroup_systemd_props *p);
+
+/* cgroup-systemd.c: the bus side (libsystemd is dlopen'ed on first use). */
+/* create: parses the names, connects to the manager (the user's when
+ * rootless), sets the unified hierarchy's path; the unit starts later,
+ * in cgroup_enter, when the init's pid is known. */
+int cgroup_systemd_create(struct cgroup *cg, const char *id, const char *cgroups_path,
+                          bool rootless, const struct oci_resources *r, struct ocirun_error *err);
+/* Whether the unit still has to be started (a create handle). */
+bool cgroup_systemd_pending(const struct cgroup *cg);
+/* StartTransientUnit with pid, waits for the job; fills the dir. */
+int cgroup_systemd_start(struct cgroup *cg, pid_t pid, struct ocirun_error *err);
+/* The resources given at create (for the files after the start). */
+const struct oci_resources *cgroup_systemd_resources(const struct cgroup *cg);
+/* A handle re-opened from the recorded path (the unit is its last part). */
+int cgroup_systemd_open(struct cgroup *cg, struct ocirun_error *err);
+int cgroup_systemd_update(struct cgroup *cg, const struct oci_resources *r,
+                          struct ocirun_error *err);
+/* AttachProcessesToUnit: rootless exec, where the user may not move a
+ * process across cgroups itself. */
+int cgroup_systemd_attach(struct cgroup *cg, pid_t pid, struct ocirun_error *err);
+/* StopUnit + ResetFailedUnit; a unit already gone is no error. */
+int cgroup_systemd_stop(struct cgroup *cg, struct ocirun_error *err);
+void cgroup_systemd_free(struct cgroup_systemd *sd);
+
 /* The default device rules runc adds after the config's (runc 1.1.5). */
 extern const struct oci_device_cgroup cgroup_default_devices[];
 extern const size_t cgroup_default_devices_len;

@@ -177,7 +177,7 @@ static int resolve_paths(struct cgroup *cg, const char *id, const char *cgroups_
     if (is_systemd_form(inner))
         return error_make(err, 0,
                           "linux.cgroupsPath `%s`: the form slice:prefix:name needs the systemd "
-                          "cgroup manager, which is not supported yet; use a path with cgroupfs",
+                          "cgroup manager (--systemd-cgroup); use a path with cgroupfs",
                           inner);
     if (inner[0] != '/' && read_file_at(AT_FDCWD, "/proc/self/cgroup", &own_text, NULL, err) < 0)
         return -1;
@@ -334,6 +334,10 @@ static int update_checked(struct cgroup *cg, const struct oci_resources *r,
 {
     if (cgroup_resources_check(r, cg, err) < 0)
         return -1;
+    /* the unit first, so systemd never writes the old values back; it
+     * enables the controllers of a delegated scope itself */
+    if (cg->sd != NULL)
+        return cgroup_systemd_update(cg, r, err) < 0 ? -1 : apply_resources(cg, r, err);
     /* a limit not set at create may need its controller enabled now */
     for (size_t i = 0; cg->mode == CGROUP_MODE_UNIFIED && i < cg->n; i++)
         if (cg->h[i].unified && cg->h[i].dir && cgroup_v2_enable_controllers(&cg->h[i], r, err) < 0)
@@ -384,16 +388,56 @@ static int open_clone_fd(struct cgroup *cg, struct ocirun_error *err)
     return 0;
 }
 
-static int check_manager(const char *manager, bool *disabled, struct ocirun_error *err)
+static int check_manager(const char *manager, bool *disabled, bool *systemd,
+                         struct ocirun_error *err)
 {
     *disabled = manager != NULL && strcmp(manager, "disabled") == 0;
-    if (manager == NULL || *disabled || strcmp(manager, "cgroupfs") == 0)
+    *systemd = manager != NULL && strcmp(manager, "systemd") == 0;
+    if (manager == NULL || *disabled || *systemd || strcmp(manager, "cgroupfs") == 0)
         return 0;
-    if (strcmp(manager, "systemd") == 0)
-        return error_make(err, 0,
-                          "the systemd cgroup manager is not supported yet; "
-                          "use --cgroup-manager=cgroupfs");
     return error_make(err, 0, "unknown cgroup manager `%s`", manager);
+}
+
+/* The systemd manager's create: the names and the bus now, the unit in
+ * cgroup_enter (it needs the init's pid); so no CLONE_INTO_CGROUP fd. */
+static int create_systemd(const char *id, const char *cgroups_path,
+                          const struct oci_resources *resources, bool rootless, struct cgroup **out,
+                          struct ocirun_error *err)
+{
+    struct cgroup *cg = NULL;
+
+    if (cgroup_new_fs(&cg, err) < 0)
+        return -1;
+    if (cgroup_systemd_create(cg, id, cgroups_path, rootless, resources, err) < 0 ||
+        cgroup_resources_check(resources, cg, err) < 0) {
+        cgroup_free(cg);
+        return -1;
+    }
+    *out = cg;
+    return 0;
+}
+
+/* exec into a systemd scope: the user's manager may own the scope while
+ * the caller may not move a process out of its own cgroup: ask systemd. */
+static int enter_systemd(struct cgroup *cg, pid_t pid, struct ocirun_error *err)
+{
+    const char *dir = cgroup_v2_dir(cg);
+    char buf[32];
+
+    if (cgroup_systemd_pending(cg))
+        return cgroup_systemd_start(cg, pid, err) < 0
+                   ? -1
+                   : apply_resources(cg, cgroup_systemd_resources(cg), err);
+    if (dir == NULL)
+        return error_plain(err, ENOENT, "the container's systemd unit has no cgroup");
+    snprintf(buf, sizeof(buf), "%d", (int)pid);
+    if (cgroup_write(dir, "cgroup.procs", buf, err) == 0)
+        return 0;
+    if (geteuid() == 0 || (err->errnum != EACCES && err->errnum != EPERM))
+        return -1;
+    log_debug("%s; asking systemd to move %d", err->msg, (int)pid);
+    error_clear(err);
+    return cgroup_systemd_attach(cg, pid, err);
 }
 
 /* A failed create: no process of ours is inside yet, so nothing is killed
@@ -413,10 +457,12 @@ int cgroup_create(const char *manager, const char *id, const char *cgroups_path,
                   struct ocirun_error *err)
 {
     struct cgroup *cg = NULL;
-    bool disabled;
+    bool disabled, systemd;
 
-    if (check_manager(manager, &disabled, err) < 0)
+    if (check_manager(manager, &disabled, &systemd, err) < 0)
         return -1;
+    if (systemd)
+        return create_systemd(id, cgroups_path, resources, rootless, out, err);
     if (disabled) {
         if (cgroup_resources_check(resources, NULL, err) < 0)
             return -1;
@@ -456,6 +502,8 @@ int cgroup_enter(struct cgroup *cg, pid_t pid, struct ocirun_error *err)
 
     if (cg == NULL || cg->disabled)
         return 0;
+    if (cg->sd != NULL)
+        return enter_systemd(cg, pid, err);
     snprintf(buf, sizeof(buf), "%d", (int)pid);
     /* also where CLONE_INTO_CGROUP placed it: moving to the same cgroup is
      * a no-op, and it covers the plain clone(2) fallback */
@@ -475,9 +523,9 @@ int cgroup_open(const char *manager, const char *path, struct cgroup **out,
                 struct ocirun_error *err)
 {
     struct cgroup *cg = NULL;
-    bool disabled;
+    bool disabled, systemd;
 
-    if (check_manager(manager, &disabled, err) < 0)
+    if (check_manager(manager, &disabled, &systemd, err) < 0)
         return -1;
     if (disabled || path == NULL || path[0] == '\0') {
         *out = cgroup_new(true);
@@ -496,6 +544,10 @@ int cgroup_open(const char *manager, const char *path, struct cgroup **out,
         cg->h[i].parents_made = cg->parents_made;
     }
     cg->recorded = xstrdup(path);
+    if (systemd && cgroup_systemd_open(cg, err) < 0) {
+        cgroup_free(cg);
+        return -1;
+    }
     *out = cg;
     return 0;
 }
@@ -718,6 +770,9 @@ int cgroup_destroy(struct cgroup *cg, struct ocirun_error *err)
 
     if (cg == NULL || cg->disabled)
         return 0;
+    /* a create whose unit did not start: the cgroup (same name) is not ours */
+    if (cgroup_systemd_pending(cg))
+        return 0;
     if (kill_all(cg, err ? err : &local) < 0)
         ret = -1;
     for (size_t i = 0; i < cg->n; i++) {
@@ -731,6 +786,8 @@ int cgroup_destroy(struct cgroup *cg, struct ocirun_error *err)
         }
         remove_parents(h);
     }
+    if (cg->sd != NULL && cgroup_systemd_stop(cg, ret < 0 ? &local : err ? err : &local) < 0)
+        ret = -1;
     error_clear(&local);
     return ret;
 }
@@ -742,6 +799,7 @@ void cgroup_free(struct cgroup *cg)
     if (cg->clone_fd >= 0)
         close(cg->clone_fd);
     cgroup_hierarchies_free(cg->h, cg->n);
+    cgroup_systemd_free(cg->sd);
     free(cg->recorded);
     free(cg);
 }

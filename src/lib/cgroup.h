@@ -29,7 +29,9 @@ struct cgroup;
  * the limits (before any process is inside, so they hold from the first
  * instruction, CLONE_INTO_CGROUP included). On failure nothing is left.
  * manager: NULL or "cgroupfs", or "disabled" (a no-op handle, which refuses
- * every limit but the device rules); "systemd" is refused for now. */
+ * every limit but the device rules), or "systemd" (cgroup-systemd.c: a
+ * transient scope, started by cgroup_enter once the init's pid is known;
+ * cgroup_clone_fd is then -1). */
 int cgroup_create(const char *manager, const char *id, const char *cgroups_path,
                   const struct oci_resources *resources, bool rootless, struct cgroup **out,
                   struct ocirun_error *err);

@@ -77,12 +77,11 @@ static char *now_rfc3339(void)
 {
     struct timespec ts;
     struct tm tm;
-    char buf[64];
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-    return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
+    utc_fields(ts.tv_sec, &tm); /* not gmtime_r/strftime: see utc_fields */
+    return xasprintf("%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
 }
 
 static void copy_string_map(struct oci_string_map *dst, const struct oci_string_map *src)
@@ -145,7 +144,8 @@ static void rootfs_context_fill(struct create_ctx *ctx, struct rootfs_context *r
     r->bundle = ctx->bundle;
     r->rootfs = ctx->rootfs;
     r->no_pivot = ctx->req->no_pivot;
-    r->in_userns = ctx->ns.is_new[NS_USER] || ctx->ns.join_fd[NS_USER] >= 0;
+    r->in_userns =
+        ctx->ns.is_new[NS_USER] || ctx->ns.join_fd[NS_USER] >= 0 || running_in_user_namespace();
     r->has_new_pidns = ctx->ns.is_new[NS_PID];
     r->has_new_netns = ctx->ns.is_new[NS_NET];
 }
@@ -400,7 +400,8 @@ int create_ctx_spawn(struct create_ctx *ctx, const struct create_request *req, b
     for (int i = 0; i < NS_COUNT; i++)
         ctx->ns.join_fd[i] = -1;
     ctx->ns.saved_pidns_fd = -1;
-    ctx->rootless = req->rootless == 1 || (req->rootless < 0 && geteuid() != 0);
+    ctx->rootless = req->rootless == 1 ||
+                    (req->rootless < 0 && (geteuid() != 0 || running_in_user_namespace()));
     if (process_check_preserved_fds(req->preserve_fds, log_fd(), err) < 0)
         return -1;
     if (req->pidfd_socket != NULL &&
@@ -435,7 +436,8 @@ int create_ctx_load(struct create_ctx *ctx, const struct create_request *req,
     for (int i = 0; i < NS_COUNT; i++)
         ctx->ns.join_fd[i] = -1;
     ctx->ns.saved_pidns_fd = -1;
-    ctx->rootless = req->rootless == 1 || (req->rootless < 0 && geteuid() != 0);
+    ctx->rootless = req->rootless == 1 ||
+                    (req->rootless < 0 && (geteuid() != 0 || running_in_user_namespace()));
     if (load_config(ctx, err) < 0 || config_validate(ctx->config, ctx->bundle, err) < 0)
         return -1;
     ctx->rootfs = config_rootfs_path(ctx->config, ctx->bundle);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -93,15 +94,14 @@ static int bind_host_device(int dirfd, const char *base, const struct device_spe
     return 0;
 }
 
+/* The caller has set the umask to 0 (devices_setup, once for all nodes). */
 static int make_node(int dirfd, const char *base, const struct device_spec *d,
                      struct ocirun_error *err)
 {
-    mode_t old = umask(0);
     int r = mknodat(dirfd, base, device_type_bits(d->type) | (d->mode & 07777),
                     makedev(d->major, d->minor));
     int saved = errno;
 
-    umask(old);
     if (r < 0 && saved == EEXIST)
         return 0; /* already there (an on-disk /dev): left as it is, like runc */
     if (r < 0)
@@ -112,8 +112,36 @@ static int make_node(int dirfd, const char *base, const struct device_spec *d,
     return 0;
 }
 
-static int create_device(const struct rootfs_context *ctx, int rootfd, const struct device_spec *d,
-                         struct ocirun_error *err)
+/* The last parent directory opened: most devices live in /dev, which is
+ * then resolved once instead of once per node. */
+struct dir_cache {
+    char *path;
+    int fd;
+};
+
+static void dir_cache_clear(struct dir_cache *dc)
+{
+    free(dc->path);
+    dc->path = NULL;
+    if (dc->fd >= 0)
+        close(dc->fd);
+    dc->fd = -1;
+}
+
+static int dir_cache_open(struct dir_cache *dc, int rootfd, const char *path,
+                          struct ocirun_error *err)
+{
+    if (dc->path != NULL && strcmp(dc->path, path) == 0)
+        return dc->fd;
+    dir_cache_clear(dc);
+    dc->fd = safepath_mkdir_all(rootfd, path, 0755, err);
+    if (dc->fd >= 0)
+        dc->path = xstrdup(path);
+    return dc->fd;
+}
+
+static int create_device(const struct rootfs_context *ctx, struct dir_cache *dc, int rootfd,
+                         const struct device_spec *d, struct ocirun_error *err)
 {
     cleanup_free char *clean = path_clean(d->path);
     cleanup_free char *parent = NULL, *base = NULL;
@@ -121,7 +149,7 @@ static int create_device(const struct rootfs_context *ctx, int rootfd, const str
     path_split(clean, &parent, &base);
     if (base[0] == '\0')
         return error_make(err, EINVAL, "device path `%s` names the root", d->path);
-    cleanup_close int dirfd = safepath_mkdir_all(rootfd, parent, 0755, err);
+    int dirfd = dir_cache_open(dc, rootfd, parent, err);
     if (dirfd < 0)
         return error_wrap(err, "device `%s`", d->path);
     if (ctx->in_userns)
@@ -141,9 +169,9 @@ static bool config_has_device(const struct oci_config *config, const char *path)
     return false;
 }
 
-static int create_links(int rootfd, struct ocirun_error *err)
+static int create_links(struct dir_cache *dc, int rootfd, struct ocirun_error *err)
 {
-    cleanup_close int dev = safepath_mkdir_all(rootfd, "/dev", 0755, err);
+    int dev = dir_cache_open(dc, rootfd, "/dev", err);
     struct stat st;
 
     if (dev < 0)
@@ -159,7 +187,8 @@ static int create_links(int rootfd, struct ocirun_error *err)
     return 0;
 }
 
-int devices_setup(const struct rootfs_context *ctx, int rootfd, struct ocirun_error *err)
+static int create_all(const struct rootfs_context *ctx, struct dir_cache *dc, int rootfd,
+                      struct ocirun_error *err)
 {
     const struct oci_config *config = ctx->config;
     const struct oci_linux *lx = config->linux_;
@@ -167,9 +196,9 @@ int devices_setup(const struct rootfs_context *ctx, int rootfd, struct ocirun_er
     if (devices_need_default_setup(config)) {
         for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++)
             if (!config_has_device(config, default_devices[i].path) &&
-                create_device(ctx, rootfd, &default_devices[i], err) < 0)
+                create_device(ctx, dc, rootfd, &default_devices[i], err) < 0)
                 return -1;
-        if (create_links(rootfd, err) < 0)
+        if (create_links(dc, rootfd, err) < 0)
             return -1;
     }
     for (size_t i = 0; lx && i < lx->devices_len; i++) {
@@ -183,10 +212,23 @@ int devices_setup(const struct rootfs_context *ctx, int rootfd, struct ocirun_er
             .uid = od->uid_present ? od->uid : 0,
             .gid = od->gid_present ? od->gid : 0,
         };
-        if (create_device(ctx, rootfd, &d, err) < 0)
+        if (create_device(ctx, dc, rootfd, &d, err) < 0)
             return error_wrap(err, "linux.devices[%zu]", i);
     }
     return 0;
+}
+
+int devices_setup(const struct rootfs_context *ctx, int rootfd, struct ocirun_error *err)
+{
+    struct dir_cache dc = {.path = NULL, .fd = -1};
+    /* The modes are the config's, whatever the umask: 0 for all the nodes
+     * at once (the init sets the process's own umask later). */
+    mode_t old = umask(0);
+    int r = create_all(ctx, &dc, rootfd, err);
+
+    umask(old);
+    dir_cache_clear(&dc);
+    return r;
 }
 
 int devices_validate(const struct oci_config *config, struct ocirun_error *err)

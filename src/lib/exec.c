@@ -354,9 +354,9 @@ static int release_joiner(struct exec_ctx *ctx, pid_t joiner, struct ocirun_erro
     if (cpu_affinity_apply(ctx->p->exec_cpu_affinity, "initial", joiner, err) < 0)
         return -1;
     if (cgroup_enter_sub(ctx->cg, joiner, ctx->req->cgroups, ctx->req->cgroups_len, err) < 0) {
-        if (geteuid() == 0 || ctx->req->cgroups_len > 0)
+        if ((geteuid() == 0 && !running_in_user_namespace()) || ctx->req->cgroups_len > 0)
             return error_wrap(err, "join the container's cgroup");
-        error_clear(err); /* rootless: a cgroup we may not write */
+        error_clear(err); /* rootless (also root in a user namespace): a cgroup we may not write */
     }
     if (process_set_oom_score_adj(joiner, ctx->p, err) < 0 ||
         intelrdt_join(l ? l->intel_rdt : NULL, ctx->c->id, joiner, err) < 0)
@@ -468,8 +468,13 @@ static int spawn_process(struct exec_ctx *ctx, struct ocirun_error *err)
     if (spawn_socketpair(ctx->sock, err) < 0)
         return -1;
     joiner = spawn_clone(0, -1, &jpidfd, &into_cgroup, err);
-    if (joiner < 0)
-        return -1;
+    if (joiner < 0) {
+        /* spawn_clone's message names the container init: say what failed */
+        int errnum = err->errnum;
+
+        error_clear(err);
+        return error_make(err, errnum, "clone the exec process");
+    }
     if (joiner == 0)
         joiner_main(ctx);
     close(ctx->sock[1]);

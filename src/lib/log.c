@@ -149,15 +149,21 @@ static void format_time(char *out, size_t size, bool nanos)
 {
     struct timespec ts;
     struct tm tm;
-    char base[32];
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    utc_fields(ts.tv_sec, &tm); /* not gmtime_r/strftime: see utc_fields */
+    /* Not strftime: glibc's calls tzset(), i.e. reads /etc/localtime. The
+     * fields are in range, the casts only tell the compiler so. */
+    int n =
+        snprintf(out, size, "%04u-%02u-%02uT%02u:%02u:%02u", (unsigned)(tm.tm_year + 1900) % 10000,
+                 (unsigned)(tm.tm_mon + 1) % 100, (unsigned)tm.tm_mday % 100,
+                 (unsigned)tm.tm_hour % 100, (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100);
+    if (n < 0 || (size_t)n >= size)
+        return;
     if (nanos)
-        snprintf(out, size, "%s.%09ldZ", base, ts.tv_nsec);
+        snprintf(out + n, size - (size_t)n, ".%09luZ", (unsigned long)ts.tv_nsec % 1000000000UL);
     else
-        snprintf(out, size, "%sZ", base);
+        snprintf(out + n, size - (size_t)n, "Z");
 }
 
 static void format_line(struct buf *b, enum log_level level, const char *msg)

@@ -16,7 +16,10 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "mounts.h"
 #include "safepath.h"
@@ -62,6 +65,38 @@ static int read_hierarchies(struct hierarchy **out, size_t *n, struct ocirun_err
     return 0;
 }
 
+/* A cgroup2 file system on /sys/fs/cgroup means a unified host, whatever
+ * v1 hierarchies /proc/self/cgroup still lists: they can exist in the
+ * kernel while shadowed by that mount (as in the bench's and crun's
+ * `unshare -m` + `mount -t cgroup2` setup), and their mountpoints are then
+ * unreachable. The same test the cgroup manager makes. */
+static bool unified_host(void)
+{
+    struct statfs sfs;
+
+    return statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/* Keeps only the cgroup2 line ("0::/path"). */
+static void keep_unified(struct hierarchy *h, size_t *n)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < *n; i++) {
+        if (h[i].controllers[0] == '\0' && kept == 0) {
+            struct hierarchy t = h[0];
+            h[0] = h[i];
+            h[i] = t;
+            kept = 1;
+        }
+    }
+    for (size_t i = kept; i < *n; i++) {
+        free(h[i].controllers);
+        free(h[i].path);
+    }
+    *n = kept;
+}
+
 static bool has_cgroup_ns(const struct oci_config *config)
 {
     const struct oci_linux *lx = config->linux_;
@@ -72,9 +107,17 @@ static bool has_cgroup_ns(const struct oci_config *config)
     return false;
 }
 
-/* The mountpoint of a hierarchy in the current mount table. */
+/* The mountpoint of a hierarchy in the current mount table: on a unified
+ * host /sys/fs/cgroup itself (a cgroup2 mounted elsewhere earlier, e.g. the
+ * hybrid layout's /sys/fs/cgroup/unified now shadowed, is unreachable);
+ * otherwise the first matching entry (the host's, listed before any copy
+ * bound into a rootfs). */
 static char *host_mountpoint(const struct hierarchy *h)
 {
+    bool v2 = h->controllers[0] == '\0';
+    if (v2 && unified_host())
+        return xstrdup("/sys/fs/cgroup");
+
     cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
     char line[4096];
 
@@ -84,7 +127,6 @@ static char *host_mountpoint(const struct hierarchy *h)
         if (dash == NULL || sscanf(line, "%*s %*s %*s %*s %1023s", mp) != 1 ||
             sscanf(dash + 3, "%63s %*s %1023s", fstype, super) != 2)
             continue;
-        bool v2 = h->controllers[0] == '\0';
         if (v2 ? strcmp(fstype, "cgroup2") != 0 : strcmp(fstype, "cgroup") != 0)
             continue;
         if (!v2) {
@@ -170,6 +212,8 @@ int mount_cgroup_tree(const struct rootfs_context *ctx, int rootfd, const char *
 
     if (read_hierarchies(&h, &n, err) < 0)
         return -1;
+    if (unified_host())
+        keep_unified(h, &n);
     if (n == 1 && h[0].controllers[0] == '\0') {
         /* pure cgroup v2: the hierarchy itself at the destination */
         cleanup_free char *parent = NULL, *base = NULL;

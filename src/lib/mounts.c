@@ -87,8 +87,18 @@ static int check_special_dest(struct mount_job *j, int fd, int srcfd, struct oci
 static int open_dest(struct mount_job *j, bool is_dir, int srcfd, struct ocirun_error *err)
 {
     bool special = path_is_under(j->dest, "/proc") || path_is_under(j->dest, "/sys");
-    cleanup_close int fd = safepath_create(j->rootfd, j->dest, is_dir, 0755, err);
+    cleanup_close int fd = -1;
 
+    /* Where no symlink may be crossed, a destination that is already there
+     * is opened once, the strict way; only a missing one (or one behind a
+     * symlink, which fails again below) goes through safepath_create. */
+    if (special) {
+        fd = safepath_open(j->rootfd, j->dest, O_PATH, SAFEPATH_NO_SYMLINKS, err);
+        if (fd >= 0)
+            return check_special_dest(j, fd, srcfd, err) < 0 ? -1 : steal_fd(&fd);
+        error_clear(err);
+    }
+    fd = safepath_create(j->rootfd, j->dest, is_dir, 0755, err);
     if (fd < 0)
         return error_wrap(err, "mounts[%zu]: destination `%s`", j->index, j->m->destination);
     if (special) {
@@ -314,8 +324,9 @@ static int mount_filesystem(struct mount_job *j, struct ocirun_error *err)
     uint64_t old_id = mount_id_of(dest);
     const char *src = j->m->source ? j->m->source : j->type;
     const struct oci_linux *lx = j->ctx->config->linux_;
+    const char *label = lx ? lx->mount_label : NULL;
     cleanup_free char *labeled =
-        lsm_mount_data(j->opts.data, lx ? lx->mount_label : NULL, j->type, lsm_host());
+        lsm_mount_data(j->opts.data, label, j->type, label && label[0] ? lsm_host() : 0);
     const char *data = labeled ? labeled : j->opts.data;
     if (mount(src, fd_magic_path(dest, buf), j->type, flags, data) < 0)
         return error_make(err, errno, "mounts[%zu]: mount %s `%s` to `%s` (data `%s`)", j->index,

@@ -31,15 +31,26 @@ static int check_xdg_dir(const char *xdg, struct ocirun_error *err)
     return 0;
 }
 
+/* runc's rule for root inside a user namespace (rootless podman runs the
+ * runtime as uid 0 there): keep the state in $XDG_RUNTIME_DIR when it is set,
+ * unless USER says root.  conmon passes only XDG_RUNTIME_DIR, so an unset
+ * USER counts as not root. */
+static bool root_honors_xdg(const char *xdg)
+{
+    const char *user = getenv("USER");
+
+    return xdg != NULL && xdg[0] != '\0' && (user == NULL || strcmp(user, "root") != 0) &&
+           running_in_user_namespace();
+}
+
 int rootdir_default(char **out, struct ocirun_error *err)
 {
-    const char *xdg;
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
 
-    if (geteuid() == 0) {
+    if (geteuid() == 0 && !root_honors_xdg(xdg)) {
         *out = xstrdup("/run/ocirun");
         return 0;
     }
-    xdg = getenv("XDG_RUNTIME_DIR");
     if (xdg == NULL || xdg[0] == '\0')
         return error_plain(err, 0,
                            "XDG_RUNTIME_DIR is not set: a rootless ocirun keeps its state in "

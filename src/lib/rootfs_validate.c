@@ -106,7 +106,13 @@ int rootfs_validate(const struct oci_config *config, struct ocirun_error *err)
 
     /* Here because this runs before anything is cloned: a label the host
      * cannot apply fails create, not the init. */
-    if (lsm_validate(config->process, lx ? lx->mount_label : NULL, lsm_host(), err) < 0)
+    const struct oci_process *p = config->process;
+    const char *label = lx ? lx->mount_label : NULL;
+    /* The host's modules are probed (two syscalls) only when a label asks. */
+    bool labels = (p && ((p->apparmor_profile && p->apparmor_profile[0]) ||
+                         (p->selinux_label && p->selinux_label[0]))) ||
+                  (label && label[0]);
+    if (lsm_validate(p, label, labels ? lsm_host() : 0, err) < 0)
         return -1;
 
     for (size_t i = 0; i < config->mounts_len; i++)

@@ -256,7 +256,9 @@ int container_save(struct container *c, struct ocirun_error *err)
         free(perr);
         return -1;
     }
-    if (write_file_atomic_at(c->dirfd, STATE_FILE, json, len, 0600, err) < 0)
+    /* No fsync: the state lives in a --root on tmpfs (/run) and means
+     * nothing after a reboot; the rename alone keeps readers safe. */
+    if (write_file_replace_at(c->dirfd, STATE_FILE, json, len, 0600, err) < 0)
         return error_wrap(err, "save state of `%s`", c->id);
     return 0;
 }

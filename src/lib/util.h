@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "error.h"
 
@@ -66,5 +67,17 @@ bool str_has_prefix(const char *s, const char *prefix);
  * runc wordings clients match, e.g. "container does not exist". */
 int error_plain(struct ocirun_error *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* write_file_atomic_at without the fsync (files that do not outlive a reboot). */
+int write_file_replace_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+                          struct ocirun_error *err);
+
+/* True in a user namespace other than the initial one (uid_map is not the
+ * identity map of every id): root there is not the host's root, as under
+ * rootless podman.  Read once. */
+bool running_in_user_namespace(void);
+
+/* The UTC date and time fields of t, without loading the time zone. */
+void utc_fields(time_t t, struct tm *out);
 
 #endif

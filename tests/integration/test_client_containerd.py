@@ -12,6 +12,7 @@ removed, also when a test fails.  Skips with the reason when containerd is
 not installed.
 """
 
+import json
 import shlex
 import subprocess
 import time
@@ -20,7 +21,7 @@ import tomllib
 import pytest
 
 from ocitestlib.clients import (ClientUnavailable, Containerd, RuntimeWrapper,
-                                cgroup_tree_exists, contrib_snippet, image_archive,
+                                busybox_rootfs, cgroup_tree_exists, contrib_snippet, image_archive,
                                 remove_cgroup_tree, subcommand)
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
@@ -200,3 +201,120 @@ def test_config_toml_runtime_entry(ctd, test_dir):
     # the snippet keeps it, as default_runtime_name still says "runc"
     assert cri["default_runtime_name"] == "runc"
     assert cri["runtimes"]["runc"]["runtime_type"] == "io.containerd.runc.v2"
+
+
+# ---- limits (hybrid host: the v1 memory, pids and cpu controllers) ----------
+
+def _v1(controller, *rel):
+    return "/".join(("/sys/fs/cgroup", controller, *rel))
+
+
+def _read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def wait_stopped(c, cid, timeout=20):
+    deadline = time.monotonic() + timeout
+    while task_status(c, cid) != "STOPPED" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return task_status(c, cid)
+
+
+def test_memory_limit_and_cpus_flags(ctd):
+    """`ctr run --memory-limit --cpus`: ctr's default spec mounts no cgroup
+    filesystem, so the container sees its cgroup path in /proc/self/cgroup
+    and the values are read on the host, in that cgroup; a 64 MiB buffer in
+    a 32 MiB cgroup is OOM-killed."""
+    cid = f"{ctd.prefix}-mem"
+    r = ctr(ctd, "run", "-d", "--runc-binary", str(ctd.wrapper.path),
+            "--memory-limit", str(32 << 20), "--cpus", "0.5", IMAGE, cid, "sleep", "1000")
+    assert r.returncode == 0, r.stderr
+    rel = (ctd.namespace, cid)
+    r = ctr(ctd, "tasks", "exec", "--exec-id", "cg", cid, "grep", "memory:", "/proc/self/cgroup")
+    assert r.stdout.strip() == f"4:memory:/{ctd.namespace}/{cid}" or \
+        r.stdout.strip().endswith(f":memory:/{ctd.namespace}/{cid}"), r.stdout
+    assert _read(_v1("memory", *rel, "memory.limit_in_bytes")) == str(32 << 20)
+    assert _read(_v1("cpu", *rel, "cpu.cfs_quota_us")) == "50000"
+    assert _read(_v1("cpu", *rel, "cpu.cfs_period_us")) == "100000"
+    before = int(_read(_v1("memory", *rel, "memory.failcnt")))
+    r = ctr(ctd, "tasks", "exec", "--exec-id", "hog", cid, "dd", "if=/dev/zero",
+            "of=/dev/null", "bs=64M", "count=1")
+    assert r.returncode == 137, (r.returncode, r.stderr)
+    assert int(_read(_v1("memory", *rel, "memory.failcnt"))) > before
+    oom = dict(line.split() for line in _read(_v1("memory", *rel,
+                                                  "memory.oom_control")).splitlines())
+    assert int(oom.get("oom_kill", "1")) >= 1, oom
+    assert task_status(ctd, cid) == "RUNNING", "only the hog was killed"
+    assert ctr(ctd, "tasks", "kill", "-s", "SIGKILL", cid).returncode == 0
+    assert wait_stopped(ctd, cid) == "STOPPED"
+    assert ctr(ctd, "tasks", "delete", cid).returncode == 0
+    assert ctr(ctd, "containers", "delete", cid).returncode == 0
+
+
+def test_limits_from_a_spec_file(ctd, test_dir):
+    """`ctr run --config SPEC` (ctr has no pids flag): ctr's own default
+    spec plus a read-only cgroup mount, memory 32 MiB, pids 8 and a CPU
+    quota, through --runc-binary.  Inside: the values, a fork loop stopped at
+    the limit, and a memory hog OOM-killed."""
+    cid = f"{ctd.prefix}-spec"
+    r = subprocess.run(["ctr", "oci", "spec"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    spec = json.loads(r.stdout)
+    spec["root"] = {"path": str(busybox_rootfs(test_dir / "spec-rootfs")), "readonly": True}
+    spec["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup",
+                           "source": "cgroup", "options": ["ro", "nosuid", "noexec", "nodev"]})
+    spec["linux"]["cgroupsPath"] = f"/{ctd.namespace}/{cid}"
+    spec["linux"]["resources"] = {
+        "memory": {"limit": 32 << 20},
+        "pids": {"limit": 8},
+        "cpu": {"quota": 20000, "period": 100000},
+    }
+    spec["process"]["env"] = ["PATH=/bin"]
+    spec["process"]["args"] = [
+        "sh", "-c",
+        "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max "
+        "/sys/fs/cgroup/cpu/cpu.cfs_quota_us; "
+        "(i=0; while [ $i -lt 20 ]; do sleep 5 & i=$((i+1)); done) 2>/dev/null; "
+        "read c < /sys/fs/cgroup/pids/pids.current; read e < /sys/fs/cgroup/pids/pids.events; "
+        "echo $c $e; kill -9 -1 2>/dev/null; sleep 0.3; "
+        "dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; echo dd=$?"]
+    path = test_dir / "spec.json"
+    path.write_text(json.dumps(spec))
+    r = ctr(ctd, "run", "--runc-binary", str(ctd.wrapper.path), "--rm", "--config", str(path),
+            cid, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[:3] == [str(32 << 20), "8", "20000"], r.stdout
+    current, _, failed = lines[3].split()
+    assert int(current) <= 8 and int(failed) > 0, "forks beyond the limit failed"
+    assert lines[4] == "dd=137", "the hog is OOM-killed (SIGKILL)"
+    create = next(a for a in ctd.wrapper.calls() if subcommand(a) == "create")
+    assert create[-1] == cid, create
+
+
+def test_exec_with_a_pty_and_delete_force(ctd):
+    """`ctr tasks exec -t` under script gets a pty (the shim puts the
+    terminal in the process JSON and passes --console-socket); `ctr tasks
+    delete --force` removes a running task (ctr's rm -f)."""
+    cid = f"{ctd.prefix}-xt"
+    r = ctr(ctd, "run", "-d", "--runc-binary", str(ctd.wrapper.path), IMAGE, cid,
+            "sleep", "1000")
+    assert r.returncode == 0, r.stderr
+    inner = shlex.join(["ctr", "-a", ctd.sock, "-n", ctd.namespace, "tasks", "exec", "-t",
+                        "--exec-id", "xt", cid, "sh", "-c", "tty; exit 5"])
+    r = subprocess.run(["script", "-qec", inner, "/dev/null"], capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=60)
+    print(r.stdout, r.stderr)
+    assert "/dev/pts/" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 5, r.stdout + r.stderr
+    ex = [a for a in ctd.wrapper.calls() if subcommand(a) == "exec"][-1]
+    assert "--console-socket" in ex and "--process" in ex, ex
+    assert task_status(ctd, cid) == "RUNNING"
+    r = ctr(ctd, "tasks", "delete", "--force", cid)
+    assert r.returncode == 0, r.stderr
+    assert task_status(ctd, cid) is None
+    assert ctr(ctd, "containers", "delete", cid).returncode == 0
+    # the shim: kill --all ID 9, then delete ID (and delete --force ID)
+    kill = [a for a in ctd.wrapper.calls() if subcommand(a) == "kill"][-1]
+    assert kill[-3:] == ["--all", cid, "9"], kill

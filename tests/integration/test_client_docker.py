@@ -137,6 +137,22 @@ def test_limits_seen_inside(dk):
     assert f"memory:{dk.parent}/" in lines[3], r.stdout
 
 
+def test_limits_enforced(dk):
+    """--pids-limit 8: a fork loop stops at the limit (pids.events counts
+    the refused forks); --memory 32m: a 64 MiB buffer is OOM-killed."""
+    r = run(dk, "--memory", "32m", "--memory-swap", "32m", "--pids-limit", "8", IMAGE,
+            "sh", "-c", "(i=0; while [ $i -lt 20 ]; do sleep 5 & i=$((i+1)); done) 2>/dev/null; "
+                   "read c < /sys/fs/cgroup/pids/pids.current; "
+                   "read e < /sys/fs/cgroup/pids/pids.events; echo $c $e; "
+                   "kill -9 -1 2>/dev/null; sleep 0.3; "
+                   "dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; echo dd=$?")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    current, _, failed = lines[0].split()
+    assert int(current) <= 8 and int(failed) > 0, r.stdout
+    assert lines[1] == "dd=137", r.stdout
+
+
 def test_detached_exec_top_pause_logs_rm(dk):
     name = f"{dk.prefix}-d"
     detached(dk, name, "sh", "-c", "echo started; while :; do sleep 0.2; done")

@@ -12,8 +12,9 @@ RLIMIT_NOFILE at 10; the container's cgroup at its pids limit.  Each gives a
 clear error (exit 1, a message naming the operation and the errno text) and
 leaves nothing: no state dir, cgroup, mount or process.
 
-RLIMIT_NPROC is not tested: these tests run as root, and the kernel does not
-apply RLIMIT_NPROC to a caller with CAP_SYS_RESOURCE/CAP_SYS_ADMIN.
+RLIMIT_NPROC is tested in test_exhaustion_nproc.py: the kernel never applies
+it to root (nor to a caller with CAP_SYS_RESOURCE/CAP_SYS_ADMIN), so that
+test runs ocirun rootless as a real unprivileged user.
 """
 
 import json

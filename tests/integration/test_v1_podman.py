@@ -53,3 +53,15 @@ def test_podman_pids_limit_is_real(podman):
     current, limit, _, failed = r.stdout.split()
     assert limit == "8" and int(current) <= 8, r.stdout
     assert int(failed) > 0, "forks beyond the limit failed"
+
+
+def test_podman_memory_limit_is_real(podman):
+    """A 64 MiB buffer in a 32 MiB container is OOM-killed (SIGKILL, 137);
+    the shell (PID 1 of the container) survives and reports it."""
+    r = podman.run(["--memory", "32m", "--memory-swap", "32m"], "sh", "-c",
+                   "dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; echo dd=$?; "
+                   "grep -w oom_kill /sys/fs/cgroup/memory/memory.oom_control")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "dd=137", r.stdout
+    assert int(lines[1].split()[1]) >= 1, r.stdout
