@@ -282,10 +282,12 @@ for ((i = 0; i < STRACE_RUNS; i++)); do
 done
 
 # ---- list with LIST_N created containers ----------------------------------
+# Ids differ per runtime (l<index>_<n>): the runtimes share one cgroup2
+# tree, and these containers live at the same time.
 for k in "${usable[@]}"; do
     for ((i = 0; i < LIST_N; i++)); do
-        rt "$k" create --bundle "$B" "l$i" >/dev/null 2>"$work/lcreate.err" ||
-            echo "note: ${names[$k]} create l$i: $(tail -1 "$work/lcreate.err")" >&2
+        rt "$k" create --bundle "$B" "l${k}_$i" >/dev/null 2>"$work/lcreate.err" ||
+            echo "note: ${names[$k]} create l${k}_$i: $(tail -1 "$work/lcreate.err")" >&2
     done
 done
 for ((i = 0; i < LIST_REPS; i++)); do
@@ -296,14 +298,15 @@ for ((i = 0; i < LIST_REPS; i++)); do
 done
 # delete -f of all of them (their inits are alive, waiting for start): one
 # timed loop per runtime
-delf_loop='for ((j = 0; j < $2; j++)); do "$0" --root "$1" delete -f "l$j" >/dev/null 2>&1 || exit 1; done'
+delf_loop='for ((j = 0; j < $2; j++)); do "$0" --root "$1" delete -f "$3$j" >/dev/null 2>&1 || exit 1; done'
 for k in $(order 0); do
     n=${names[$k]}
     listed=$(rt "$k" list -q 2>/dev/null | grep -c '^l' || true)
     [ "$listed" = "$LIST_N" ] || echo "note: $n lists $listed of $LIST_N" >&2
-    "$T" -o "$work/delf.$n" -- bash -c "$delf_loop" "${bins[$k]}" "$work/root-$n" "$LIST_N" || true
+    "$T" -o "$work/delf.$n" -- bash -c "$delf_loop" "${bins[$k]}" "$work/root-$n" "$LIST_N" "l${k}_" ||
+        true
     for ((i = 0; i < LIST_N; i++)); do # whatever a failed loop left
-        rt "$k" delete -f "l$i" >/dev/null 2>&1 || true
+        rt "$k" delete -f "l${k}_$i" >/dev/null 2>&1 || true
     done
 done
 

@@ -152,8 +152,7 @@ static void format_time(char *out, size_t size, bool nanos)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     utc_fields(ts.tv_sec, &tm); /* not gmtime_r/strftime: see utc_fields */
-    /* Not strftime: glibc's calls tzset(), i.e. reads /etc/localtime. The
-     * fields are in range, the casts only tell the compiler so. */
+    /* The fields are in range; the casts and % only tell the compiler so. */
     int n =
         snprintf(out, size, "%04u-%02u-%02uT%02u:%02u:%02u", (unsigned)(tm.tm_year + 1900) % 10000,
                  (unsigned)(tm.tm_mon + 1) % 100, (unsigned)tm.tm_mday % 100,

@@ -23,7 +23,6 @@ import time
 
 import pytest
 
-
 from test_rootless import CGROUP_WARNING, _user_pids, rl, ruser  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.root
@@ -37,13 +36,16 @@ EAGAIN_TEXT = "Resource temporarily unavailable"
 def holders(rl):
     """HOLDERS sleeping processes of the user: the limit is reached with
     real processes, not at a count of zero."""
+    if not os.access(PRLIMIT, os.X_OK):
+        pytest.skip("prlimit not found (util-linux)")
     started = [subprocess.Popen(["setpriv", f"--reuid={rl.user.uid}", f"--regid={rl.user.gid}",
                                  "--clear-groups", "/bin/sleep", "1000"],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
                for _ in range(HOLDERS)]
     try:
-        assert wait_for(lambda: sorted(_user_pids(rl.user.uid)) ==
-                              sorted(p.pid for p in started), 10), _user_pids(rl.user.uid)
+        mine = sorted(p.pid for p in started)
+        assert wait_for(lambda: sorted(_user_pids(rl.user.uid)) == mine, 10), \
+            _user_pids(rl.user.uid)
         yield [p.pid for p in started]
     finally:
         for p in started:

@@ -55,12 +55,17 @@ def test_short_soak(ocirun, unique_id):
 
 
 def test_soak_catches_a_skipped_delete(ocirun, unique_id, test_dir):
-    """An ocirun that leaves one container behind (its `delete` skipped):
-    the state root and the cgroups grow, and the script fails."""
+    """An ocirun that leaves one container behind (its `delete` skipped)
+    and a mount (a tmpfs, in the soak's private mount namespace, so it goes
+    with it): the state root, the cgroups and the mounts grow, and the
+    script fails."""
     leaked = f"{unique_id}-1"
+    spot = test_dir / "spot"
+    spot.mkdir()
     wrapper = test_dir / "ocirun"
     wrapper.write_text("#!/bin/sh\n"
-                       f'case " $* " in *" delete {leaked} "*) exit 0 ;; esac\n'
+                       f'case " $* " in *" delete {leaked} "*)\n'
+                       f'  mount -t tmpfs soak-leak {spot}; exit 0 ;; esac\n'
                        f'exec {ocirun} "$@"\n')
     wrapper.chmod(0o755)
     try:
@@ -69,6 +74,9 @@ def test_soak_catches_a_skipped_delete(ocirun, unique_id, test_dir):
         table = rows(r.stdout)
         assert table["state root entries"][2] == "DIFFERS", r.stdout
         assert table[f"cgroup dirs named {unique_id}-*"][2] == "DIFFERS", r.stdout
+        assert table["mounts (mountinfo lines)"][1] == table["mounts (mountinfo lines)"][0] + 1
+        assert table["mounts (mountinfo lines)"][2] == "DIFFERS", r.stdout
+        assert re.search(r"\(none\) -> .*soak-leak", r.stdout), r.stdout
         assert re.search(rf"our cgroups after: .*/{re.escape(leaked)}\b", r.stdout), r.stdout
         assert r.stdout.rstrip().endswith("soak: FAIL")
     finally:

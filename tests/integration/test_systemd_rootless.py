@@ -40,10 +40,16 @@ def as_user(sd_user, ocirun):
     env = {"PATH": os.environ["PATH"], "XDG_RUNTIME_DIR": f"/run/user/{sd_user.pw_uid}"}
 
     def run(*args, timeout=90):
-        return subprocess.run(
-            ["runuser", "-u", sd_user.pw_name, "--", "systemd-run", "--user", "--wait",
-             "--pipe", "--quiet", "--collect", "--", *[str(a) for a in args]],
-            capture_output=True, text=True, timeout=timeout, env=env)
+        # files, not pipes: a detached container keeps its stdio open
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            r = subprocess.run(
+                ["runuser", "-u", sd_user.pw_name, "--", "systemd-run", "--user", "--wait",
+                 "--pipe", "--quiet", "--collect", "--", *[str(a) for a in args]],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=err, text=True, timeout=timeout,
+                env=env)
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(r.args, r.returncode, out.read(), err.read())
 
     return run
 

@@ -27,7 +27,9 @@ Measured before and after the cycles (the exec target already running in
 both), and once more at the very end against the start, with everything
 removed:
 
-  mounts       lines of /proc/self/mountinfo (the namespace ocirun runs in)
+  mounts       lines of /proc/self/mountinfo (the namespace ocirun runs in),
+               compared by mount id (a host rename above an inherited mount
+               changes its path, not its id)
   cgroups      directories under /sys/fs/cgroup (find -type d, every
                hierarchy); the ones named PREFIX-* must match exactly, the
                rest of the machine is reported (other jobs make cgroups too)
@@ -136,8 +138,11 @@ class Soak:
     # ---- the measures --------------------------------------------------------
 
     def mounts(self):
+        """{mount id: the rest of the mountinfo line}. Compared by id: a
+        mount inherited from the host keeps its id, but the path shown
+        changes when someone renames a directory above it on the host."""
         with open("/proc/self/mountinfo") as f:
-            return [line.split(" ", 4)[4] for line in f]
+            return dict(line.rstrip("\n").split(" ", 1) for line in f)
 
     def cgroups(self):
         dirs = set()
@@ -310,7 +315,7 @@ def compare(rows, name, before, after, ok=None):
 def report(soak, b, a, fds_b, fds_a, start, end):
     rows, notes = [], []
     compare(rows, "mounts (mountinfo lines)", len(b["mounts"]), len(a["mounts"]),
-            b["mounts"] == a["mounts"])
+            b["mounts"].keys() == a["mounts"].keys())
     foreign = b["cgroups"] ^ a["cgroups"]
     compare(rows, f"cgroup dirs named {soak.prefix}-*", len(b["ours"]), len(a["ours"]),
             b["ours"] == a["ours"])
@@ -331,7 +336,7 @@ def report(soak, b, a, fds_b, fds_a, start, end):
                 fds_b[who] == fds_a[who])
     # the end against the start, the exec target deleted too
     compare(rows, "end vs start: mounts", len(start["mounts"]), len(end["mounts"]),
-            start["mounts"] == end["mounts"])
+            start["mounts"].keys() == end["mounts"].keys())
     compare(rows, "end vs start: our cgroup dirs", len(start["ours"]), len(end["ours"]),
             start["ours"] == end["ours"] == [])
     compare(rows, "end vs start: state root entries", start["state"][1], end["state"][1])
@@ -352,9 +357,12 @@ def report(soak, b, a, fds_b, fds_a, start, end):
             print(f"\nprocesses {label}: " + "; ".join(snap["procs"]))
         if snap["ours"] != (b["ours"] if snap is a else []):
             print(f"\nour cgroups {label}: " + " ".join(snap["ours"]))
-    if b["mounts"] != a["mounts"] or start["mounts"] != end["mounts"]:
-        extra = set(a["mounts"]) ^ set(b["mounts"]) | set(end["mounts"]) ^ set(start["mounts"])
-        print("\nmounts that differ:\n  " + "\n  ".join(sorted(extra)))
+    for x, y in ((b["mounts"], a["mounts"]), (start["mounts"], end["mounts"])):
+        if x != y:
+            print("\nmounts that differ (by id, then the line):\n  " + "\n  ".join(
+                f"{k} {x.get(k, '(none)')} -> {y.get(k, '(none)')}"
+                for k in sorted(x.keys() ^ y.keys() or {k for k in x if x[k] != y.get(k)},
+                                key=int)))
     for note in notes:
         print(f"\nnote: {note}")
     return all(r[3] in ("ok", "others'") for r in rows)
