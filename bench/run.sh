@@ -9,7 +9,10 @@
 # Environment: OCIRUN, CRUN, RUNC (binaries; default: ./ocirun next to the
 # build, crun and runc from PATH), OCIRUN_STATIC (optional: a statically
 # linked ocirun, benched as a fourth runtime "ocirun-static"; `make bench`
-# links one), CC (to build bench/timeit.c and bench/floor.c).
+# links one), OCIRUN_LIBSYSTEMD (optional: ocirun linked with libsystemd
+# instead of dlopen()ing it, "ocirun-libsystemd": what a run that does not
+# use the systemd driver would pay for the library; `make bench` links
+# one), CC (to build bench/timeit.c and bench/floor.c).
 #
 # Everything runs inside one `unshare -m` with cgroup2 mounted on
 # /sys/fs/cgroup (crun refuses this hybrid host otherwise) and the bundle
@@ -35,7 +38,7 @@ while getopts "n:s:l:r:k:L:t:o:h" opt; do
     L) ROW_REPS=$OPTARG ;;
     t) TPUT_S=$OPTARG ;;
     o) OUT=$OPTARG ;;
-    *) sed -n '4,13p' "$0"; exit 2 ;;
+    *) sed -n '4,16p' "$0"; exit 2 ;;
     esac
 done
 
@@ -70,6 +73,7 @@ add_runtime() { # name binary
 }
 add_runtime ocirun "$OCIRUN"
 add_runtime ocirun-static "${OCIRUN_STATIC:-}"
+add_runtime ocirun-libsystemd "${OCIRUN_LIBSYSTEMD:-}"
 add_runtime crun "$CRUN"
 add_runtime runc "$RUNC"
 
@@ -340,11 +344,12 @@ ratio() { # medians a b
 # The columns: every runtime that ran, then ocirun/crun (and
 # ocirun-static/crun when that one ran too).
 cols=()
-for n in ocirun ocirun-static crun runc; do
+for n in ocirun ocirun-static ocirun-libsystemd crun runc; do
     [[ " ${names[*]} " == *" $n "* ]] && cols+=("$n")
 done
 ratio_cols=(ocirun)
 [[ " ${cols[*]} " == *" ocirun-static "* ]] && ratio_cols+=(ocirun-static)
+[[ " ${cols[*]} " == *" ocirun-libsystemd "* ]] && ratio_cols+=(ocirun-libsystemd)
 
 line() { # cells... -> one markdown table line
     local l="|" c

@@ -139,9 +139,7 @@ static void print_version(void)
 #ifdef HAVE_SYSTEMD
                    "+SYSTEMD "
 #endif
-#ifdef HAVE_CAP
-                   "+CAP "
-#endif
+                   "+CAP " /* src/lib/caps.c: capset/prctl, always built */
 #ifdef HAVE_SECCOMP
                    "+SECCOMP "
 #endif

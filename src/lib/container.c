@@ -348,7 +348,9 @@ static int spawn_container(struct create_ctx *ctx, struct ocirun_error *err)
     ctx->c->state->pid = ctx->pid;
     ctx->c->state->pid_present = true;
     ctx->rdt_applied = ctx->config->linux_->intel_rdt != NULL;
-    if (cgroup_enter(ctx->cg, ctx->pid, err) < 0 ||
+    /* With a clone fd (unified host, cgroupfs), clone_init has already
+     * placed the init in its cgroup, the only hierarchy there is. */
+    if ((cgroup_clone_fd(ctx->cg) < 0 && cgroup_enter(ctx->cg, ctx->pid, err) < 0) ||
         process_set_oom_score_adj(ctx->pid, ctx->config->process, err) < 0 ||
         intelrdt_apply(ctx->config->linux_->intel_rdt, ctx->req->id, ctx->pid, err) < 0 ||
         spawn_send(ctx->sock[0], SPAWN_MSG_SYNC, ctx->pid, err) < 0)

@@ -7,6 +7,8 @@
 
 #include "error.h"
 
+struct oci_config;
+
 struct create_request {
     const char *root;
     const char *id;
@@ -31,5 +33,10 @@ int container_run(const struct create_request *req, struct ocirun_error *err);
 int container_kill(const char *root, const char *id, int signal, bool all,
                    struct ocirun_error *err);
 int container_delete(const char *root, const char *id, bool force, struct ocirun_error *err);
+/* The same, with the config the caller has already parsed (run's own):
+ * the poststop hooks and the resctrl group come from it instead of a
+ * second read of the bundle's config.json. */
+int container_delete_parsed(const char *root, const char *id, bool force,
+                            const struct oci_config *parsed, struct ocirun_error *err);
 
 #endif

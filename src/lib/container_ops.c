@@ -147,22 +147,26 @@ static int kill_init_and_wait(struct container *c, bool paused, struct ocirun_er
     return 0;
 }
 
-static void run_poststop_hooks(struct container *c)
+/* parsed: the config `run` already holds (NULL: read the bundle's again). */
+static void run_poststop_hooks(struct container *c, const struct oci_config *parsed)
 {
     struct ocirun_private_state *p = c->state->ocirun;
-    struct oci_config *cfg = NULL;
+    struct oci_config *owned = NULL;
+    const struct oci_config *cfg = parsed;
     struct ocirun_error err = {0};
     cleanup_free char *json = NULL;
     char *perr = NULL;
 
     if (p == NULL || p->config_path == NULL)
         return;
-    if (oci_config_parse_file(p->config_path, &cfg, &perr) < 0) {
+    if (cfg == NULL && oci_config_parse_file(p->config_path, &owned, &perr) < 0) {
         log_warn("poststop hooks of `%s`: cannot read `%s`: %s", c->id, p->config_path,
                  perr ? perr : "error");
         free(perr);
         return;
     }
+    if (cfg == NULL)
+        cfg = owned;
     /* the resctrl group ocirun made (best effort; nothing without resctrl) */
     intelrdt_remove(cfg->linux_ ? cfg->linux_->intel_rdt : NULL, c->id);
     if (cfg->hooks && cfg->hooks->poststop_len > 0) {
@@ -172,13 +176,13 @@ static void run_poststop_hooks(struct container *c)
             log_warn("%s", err.msg ? err.msg : "poststop hook failed");
     }
     error_clear(&err);
-    oci_config_free(cfg);
+    oci_config_free(owned);
 }
 
 /* Tears down a stopped container. When the cgroup cannot be removed the
  * state is kept, so that a later delete can retry instead of the cgroup
  * being forgotten. */
-static int destroy(struct container *c, struct ocirun_error *err)
+static int destroy(struct container *c, const struct oci_config *parsed, struct ocirun_error *err)
 {
     struct cgroup *cg = NULL;
     int r;
@@ -190,7 +194,7 @@ static int destroy(struct container *c, struct ocirun_error *err)
     if (r < 0)
         return error_wrap(err, "delete `%s`", c->id);
     fault_point("delete.after-cgroup");
-    run_poststop_hooks(c);
+    run_poststop_hooks(c, parsed);
     fault_point("delete.before-state-removal");
     return container_state_remove(c, err);
 }
@@ -214,7 +218,8 @@ static int delete_broken(const char *root, const char *id, bool missing, struct 
     return 0;
 }
 
-int container_delete(const char *root, const char *id, bool force, struct ocirun_error *err)
+int container_delete_parsed(const char *root, const char *id, bool force,
+                            const struct oci_config *parsed, struct ocirun_error *err)
 {
     cleanup_container struct container *c = NULL;
     const char *status;
@@ -223,7 +228,7 @@ int container_delete(const char *root, const char *id, bool force, struct ocirun
         if (force && err->errnum == ENOENT && strcmp(err->msg, "container does not exist") == 0) {
             error_clear(err);
             int r = delete_broken(root, id, true, err);
-            return r == 1 ? container_delete(root, id, force, err) : r;
+            return r == 1 ? container_delete_parsed(root, id, force, parsed, err) : r;
         }
         if (force && err->errnum == EINVAL && container_id_valid(id))
             return delete_broken(root, id, false, err);
@@ -238,5 +243,10 @@ int container_delete(const char *root, const char *id, bool force, struct ocirun
         return error_plain(err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
                            status);
     }
-    return destroy(c, err);
+    return destroy(c, parsed, err);
+}
+
+int container_delete(const char *root, const char *id, bool force, struct ocirun_error *err)
+{
+    return container_delete_parsed(root, id, force, NULL, err);
 }

@@ -287,11 +287,11 @@ static int wait_init(struct create_ctx *ctx, struct ocirun_error *late, struct o
     return run_exit_code(&si);
 }
 
-static void delete_after_run(const struct create_request *req)
+static void delete_after_run(const struct create_request *req, const struct oci_config *config)
 {
     struct ocirun_error err = {0};
 
-    if (container_delete(req->root, req->id, true, &err) < 0)
+    if (container_delete_parsed(req->root, req->id, true, config, &err) < 0)
         log_warn("delete `%s` after run: %s", req->id, err.msg ? err.msg : "failed");
     error_clear(&err);
 }
@@ -307,7 +307,7 @@ static int run_foreground(struct create_ctx *ctx, struct ocirun_error *err)
     code = wait_init(ctx, &late, err);
     forward_pid = 0;
     if (!ctx->req->keep)
-        delete_after_run(ctx->req);
+        delete_after_run(ctx->req, ctx->config);
     if (late.msg != NULL) {
         error_take(err, late.errnum, steal_ptr(&late.msg));
         return -1;
@@ -355,6 +355,11 @@ int container_run(const struct create_request *req, struct ocirun_error *err)
         create_ctx_abort(&ctx);
         create_ctx_release(&ctx);
         return -1;
+    }
+    /* started: the init no longer needs exec.fifo (already unlinked) */
+    if (ctx.fifo_fd >= 0) {
+        close(ctx.fifo_fd);
+        ctx.fifo_fd = -1;
     }
     r = req->detach ? 0 : run_foreground(&ctx, err);
     create_ctx_release(&ctx);
