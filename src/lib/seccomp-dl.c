@@ -98,8 +98,8 @@ int seccomp_syscall_resolve_name_arch(uint32_t arch_token, const char *name)
     return f ? f(arch_token, name) : __NR_SCMP_ERROR;
 }
 
-int seccomp_rule_add_array(scmp_filter_ctx ctx, uint32_t action, int syscall,
-                           unsigned int arg_cnt, const struct scmp_arg_cmp *arg_array)
+int seccomp_rule_add_array(scmp_filter_ctx ctx, uint32_t action, int syscall, unsigned int arg_cnt,
+                           const struct scmp_arg_cmp *arg_array)
 {
     LOAD(seccomp_rule_add_array);
     return f ? f(ctx, action, syscall, arg_cnt, arg_array) : -ELIBACC;
