@@ -139,7 +139,9 @@ static void print_version(void)
 #ifdef HAVE_SYSTEMD
                    "+SYSTEMD "
 #endif
-                   "+CAP " /* src/lib/caps.c: capset/prctl, always built */
+#ifdef HAVE_CAP
+                   "+CAP "
+#endif
 #ifdef HAVE_SECCOMP
                    "+SECCOMP "
 #endif

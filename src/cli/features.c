@@ -21,8 +21,10 @@
 #ifdef HAVE_SECCOMP
 #include <seccomp.h>
 #endif
+#ifdef HAVE_CAP
+#include <sys/capability.h>
+#endif
 
-#include "caps.h"
 #include "cli.h"
 #include "mempolicy.h"
 #include "ocispec.h"
@@ -174,19 +176,30 @@ static struct oci_feature_enabled *enabled(bool on)
     return e;
 }
 
-/* Every capability both this build (linux/capability.h) and the running
- * kernel know, as CAP_UPPERCASE names. */
+/* Every capability both libcap and the running kernel know, as
+ * CAP_UPPERCASE names. */
 static void add_capabilities(struct oci_features_linux *l)
 {
-    int last = caps_kernel_last();
+#ifdef HAVE_CAP
+    cap_value_t i, max = cap_max_bits();
 
     l->capabilities = xzalloc(sizeof(char *));
-    for (int i = 0; i <= last; i++) {
-        const char *name = caps_name(i);
+    for (i = 0; i < max; i++) {
+        char *name = cap_to_name(i), *p;
 
-        if (name != NULL)
-            strv_push(&l->capabilities, &l->capabilities_len, xstrdup(name));
+        if (name == NULL)
+            continue;
+        if (strncmp(name, "cap_", 4) == 0) {
+            char *upper = xstrdup(name);
+            for (p = upper; *p; p++)
+                *p = (char)toupper((unsigned char)*p);
+            strv_push(&l->capabilities, &l->capabilities_len, upper);
+        }
+        cap_free(name);
     }
+#else
+    (void)l;
+#endif
 }
 
 #ifdef HAVE_SECCOMP

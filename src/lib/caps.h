@@ -6,16 +6,9 @@
 #include "error.h"
 #include "ocispec.h"
 
-/* Warns (log_warn) about names this kernel or build does not know; they
+/* Warns (log_warn) about names this kernel or libcap does not know; they
  * are skipped later (spec 1.3: not an error). Never fails on names. */
 void caps_validate(const struct oci_capabilities *caps);
-
-/* The kernel's highest capability number (probed once, then cached). */
-int caps_kernel_last(void);
-
-/* "CAP_CHOWN" for 0, ...: NULL for a value this build or kernel does not
- * know. */
-const char *caps_name(int v);
 
 /* Called before changing uid: keeps the permitted set across setresuid. */
 int caps_keep_across_setuid(struct ocirun_error *err);
