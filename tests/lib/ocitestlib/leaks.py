@@ -12,13 +12,15 @@ on the same machine at the same time:
 
 In strict mode (OCIRUN_LEAK_GUARD=strict, set by CI, which has the machine
 to itself) every new host mount, every new ocirun-named process and every
-new cgroup directory counts too, but is only reported.  Cleanup is limited
+new cgroup directory counts too (except the machine's protected subtrees
+and systemd user managers' own slices), but is only reported.  Cleanup is limited
 to what is attributed: leaked pids are SIGKILLed by pid, leaked cgroups
 thawed and removed, mounts under the test directories lazily unmounted.
 """
 
 import ctypes
 import os
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -169,11 +171,26 @@ def _walk_dirs(top, depth):
                 yield from _walk_dirs(e.path, depth - 1)
 
 
+# A systemd user manager (user@UID.service) makes its own slices
+# (app.slice, session.slice, user.slice) on demand, e.g. on the first
+# `systemd-run --user`: systemd's, never the test's.
+_USER_MANAGER = re.compile(r"/user@[0-9]+\.service(/|$)")
+
+
+def _foreign(path):
+    """A cgroup other parties make and remove: the machine's protected
+    subtrees and systemd user managers' own slices.  Strict mode does not
+    count them; one carrying the test's prefix still counts."""
+    return is_protected(path) or _USER_MANAGER.search(path) is not None
+
+
 def scan_cgroups(scope):
     found = set()
     for root in cgroup_roots():
         for path in _walk_dirs(root, CGROUP_DEPTH):
-            if scope.strict or scope.id_prefix in os.path.basename(path):
+            if scope.id_prefix in os.path.basename(path):
+                found.add(path)
+            elif scope.strict and not _foreign(path):
                 found.add(path)
     return found
 
