@@ -20,78 +20,20 @@ import pytest
 
 from ocitestlib import procs
 from ocitestlib.bundle import Bundle
+from ocitestlib.subids import RANGE, drop_ranges, ensure_range, pids_of_uids
 
 pytestmark = pytest.mark.root
 
 CGROUP = Path("/sys/fs/cgroup")
 
-RANGE = 65536
 CGROUP_WARNING = "rootless: no writable cgroup"
 SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
 
 
 # ---- the user -----------------------------------------------------------------
 
-def _replace_atomically(path, text):
-    st = os.stat(path)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".ocirt-")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, st.st_mode & 0o7777)
-        os.chown(tmp, st.st_uid, st.st_gid)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def _ranges(path):
-    out = []
-    with open(path) as f:
-        for line in f:
-            parts = line.strip().split(":")
-            if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-                out.append((parts[0], int(parts[1]), int(parts[2])))
-    return out
-
-
-def _ensure_range(path, name):
-    """The user's range in path (useradd may have added one), else a new one
-    above every existing range."""
-    for owner, start, count in _ranges(path):
-        if owner == name and count >= RANGE:
-            return start
-    start = max([100000] + [s + c for _, s, c in _ranges(path)])
-    with open(path) as f:
-        text = f.read()
-    if text and not text.endswith("\n"):
-        text += "\n"
-    _replace_atomically(path, text + f"{name}:{start}:{RANGE}\n")
-    return start
-
-
-def _drop_ranges(path, name):
-    with open(path) as f:
-        lines = f.readlines()
-    kept = [line for line in lines if not line.startswith(name + ":")]
-    if kept != lines:
-        _replace_atomically(path, "".join(kept))
-
-
 def _user_pids(uid):
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            if os.stat(f"/proc/{entry}").st_uid == uid:
-                pids.append(int(entry))
-        except OSError:
-            pass
-    return pids
+    return pids_of_uids(lambda u: u == uid)
 
 
 class RootlessUser:
@@ -118,8 +60,8 @@ def ruser():
         created = True
         pw = subprocess.run(["id", "-u", name], check=True, capture_output=True, text=True)
         gr = subprocess.run(["id", "-g", name], check=True, capture_output=True, text=True)
-        subuid = _ensure_range("/etc/subuid", name)
-        subgid = _ensure_range("/etc/subgid", name)
+        subuid = ensure_range("/etc/subuid", name)
+        subgid = ensure_range("/etc/subgid", name)
         yield RootlessUser(name, int(pw.stdout), int(gr.stdout), subuid, subgid, base)
     finally:
         if created:
@@ -129,7 +71,7 @@ def ruser():
                 procs.kill_pids(_user_pids(uid))
             subprocess.run(["userdel", "-r", name], capture_output=True, timeout=30)
         for path in ("/etc/subuid", "/etc/subgid"):
-            _drop_ranges(path, name)
+            drop_ranges(path, name)
         subprocess.run(["rm", "-rf", "--one-file-system", str(base)], check=False)
 
 

@@ -48,9 +48,9 @@ from pathlib import Path
 
 from . import procs
 from .clients import RuntimeWrapper, busybox_rootfs
+from .subids import drop_ranges, ensure_range, pids_of_uids, ranges
 
 IMAGE = "localhost/ocirun-test-busybox:latest"
-RANGE = 65536
 CONF = """[containers]
 default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
 [engine]
@@ -61,64 +61,6 @@ events_logger = "file"
 
 class RootlessUnavailable(Exception):
     pass
-
-
-def _replace_atomically(path, text):
-    st = os.stat(path)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".ocipm-")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, st.st_mode & 0o7777)
-        os.chown(tmp, st.st_uid, st.st_gid)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def _ranges(path):
-    out = []
-    with open(path) as f:
-        for line in f:
-            parts = line.strip().split(":")
-            if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-                out.append((parts[0], int(parts[1]), int(parts[2])))
-    return out
-
-
-def _ensure_range(path, name):
-    for owner, start, count in _ranges(path):
-        if owner == name and count >= RANGE:
-            return start
-    start = max([100000] + [s + c for _, s, c in _ranges(path)])
-    text = Path(path).read_text()
-    if text and not text.endswith("\n"):
-        text += "\n"
-    _replace_atomically(path, text + f"{name}:{start}:{RANGE}\n")
-    return start
-
-
-def _drop_ranges(path, name):
-    lines = Path(path).read_text().splitlines(keepends=True)
-    kept = [line for line in lines if not line.startswith(name + ":")]
-    if kept != lines:
-        _replace_atomically(path, "".join(kept))
-
-
-def pids_of_uids(owned):
-    """The pids whose owner uid satisfies OWNED(uid)."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if owned(os.stat(f"/proc/{entry}").st_uid):
-                    pids.append(int(entry))
-            except OSError:
-                pass
-    return pids
 
 
 class RootlessPodman:
@@ -161,9 +103,9 @@ class RootlessPodman:
                                       text=True).stdout)
         self.gid = int(subprocess.run(["id", "-g", self.name], check=True, capture_output=True,
                                       text=True).stdout)
-        self.subuid = _ensure_range("/etc/subuid", self.name)
-        self.subgid = _ensure_range("/etc/subgid", self.name)
-        self.subuid_ranges = [(s, c) for n, s, c in _ranges("/etc/subuid") if n == self.name]
+        self.subuid = ensure_range("/etc/subuid", self.name)
+        self.subgid = ensure_range("/etc/subgid", self.name)
+        self.subuid_ranges = [(s, c) for n, s, c in ranges("/etc/subuid") if n == self.name]
 
     def owns_uid(self, uid):
         """The user's own uid or one of its subordinate uids (what a
@@ -261,5 +203,5 @@ class RootlessPodman:
         if self.created:
             subprocess.run(["userdel", self.name], capture_output=True, timeout=30)
             for path in ("/etc/subuid", "/etc/subgid"):
-                _drop_ranges(path, self.name)
+                drop_ranges(path, self.name)
         subprocess.run(["rm", "-rf", "--one-file-system", str(self.base)], check=False)
