@@ -9,7 +9,9 @@
 # Environment: OCIRUN, CRUN, RUNC (binaries; default: ./ocirun next to the
 # build, crun and runc from PATH), OCIRUN_STATIC (optional: a statically
 # linked ocirun, benched as a fourth runtime "ocirun-static"; `make bench`
-# links one), OCIRUN_LIBSYSTEMD (optional: ocirun linked with libsystemd
+# links one when ocirun itself is dynamic), OCIRUN_DYNAMIC (optional: the
+# dynamically linked build, "ocirun-dynamic"; `make bench` passes the
+# companion ocirun-systemd when ocirun is static), OCIRUN_LIBSYSTEMD (optional: ocirun linked with libsystemd
 # instead of dlopen()ing it, "ocirun-libsystemd": what a run that does not
 # use the systemd driver would pay for the library; `make bench` links
 # one), CC (to build bench/timeit.c and bench/floor.c).
@@ -73,6 +75,7 @@ add_runtime() { # name binary
 }
 add_runtime ocirun "$OCIRUN"
 add_runtime ocirun-static "${OCIRUN_STATIC:-}"
+add_runtime ocirun-dynamic "${OCIRUN_DYNAMIC:-}"
 add_runtime ocirun-libsystemd "${OCIRUN_LIBSYSTEMD:-}"
 add_runtime crun "$CRUN"
 add_runtime runc "$RUNC"
@@ -341,14 +344,15 @@ ratio() { # medians a b
         'BEGIN { if (b > 0) printf("%.2f", a / b); else print "n/a" }' || echo "n/a"
 }
 
-# The columns: every runtime that ran, then ocirun/crun (and
-# ocirun-static/crun when that one ran too).
+# The columns: every runtime that ran, then ocirun/crun (and the same
+# ratio for each other ocirun build that ran too).
 cols=()
-for n in ocirun ocirun-static ocirun-libsystemd crun runc; do
+for n in ocirun ocirun-static ocirun-dynamic ocirun-libsystemd crun runc; do
     [[ " ${names[*]} " == *" $n "* ]] && cols+=("$n")
 done
 ratio_cols=(ocirun)
 [[ " ${cols[*]} " == *" ocirun-static "* ]] && ratio_cols+=(ocirun-static)
+[[ " ${cols[*]} " == *" ocirun-dynamic "* ]] && ratio_cols+=(ocirun-dynamic)
 [[ " ${cols[*]} " == *" ocirun-libsystemd "* ]] && ratio_cols+=(ocirun-libsystemd)
 
 line() { # cells... -> one markdown table line

@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "criu.h"
+#include "companion.h"
 #include "log.h"
 #include "ocispec.h"
 #include "rootdir.h"
@@ -338,11 +339,15 @@ int main(int argc, char **argv)
     struct ocirun_error err = {0, NULL};
     int cmd, r, fail_code = 1;
 
+    companion_set_argv(argv);
     cmd = parse_global_options(&o, argc, argv, &err);
     if (cmd >= 0)
         r = setup_logging(&o, &err);
     else
         r = -1;
+    /* a static ocirun hands --systemd-cgroup to its dynamic companion */
+    if (r >= 0 && !o.version && !o.help && cmd < argc)
+        r = companion_exec_for(o.g.cgroup_manager, &err);
     if (r < 0)
         goto fail;
     if (o.version) {

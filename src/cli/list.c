@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,11 +49,38 @@ static size_t text_width(const char *s)
     return n;
 }
 
+/* The name of uid in /etc/passwd, or NULL. Read directly rather than with
+ * getpwuid(): ocirun may be linked statically, where NSS would need the
+ * shared loader (runc's Go os/user reads the same file in a static build). */
+static char *passwd_name(uid_t uid)
+{
+    cleanup_fclose FILE *f = fopen("/etc/passwd", "re");
+    cleanup_free char *line = NULL;
+    size_t size = 0;
+
+    if (f == NULL)
+        return NULL;
+    while (getline(&line, &size, f) > 0) {
+        char *name = line, *colon = strchr(line, ':'), *uidfield, *end;
+
+        if (colon == NULL || colon == line)
+            continue;
+        *colon = '\0';
+        uidfield = strchr(colon + 1, ':');
+        if (uidfield == NULL)
+            continue;
+        errno = 0;
+        unsigned long v = strtoul(uidfield + 1, &end, 10);
+        if (errno == 0 && end != uidfield + 1 && *end == ':' && v == (unsigned long)uid)
+            return xstrdup(name);
+    }
+    return NULL;
+}
+
 /* The owner runc shows: the user owning the state directory. */
 static char *dir_owner(const char *root, const char *id)
 {
     cleanup_free char *path = xasprintf("%s/%s", root, id);
-    struct passwd *pw;
     struct stat st;
 
     /* One lookup for the usual case of a single owner: list of 200
@@ -66,8 +92,9 @@ static char *dir_owner(const char *root, const char *id)
         return xstrdup("");
     if (cached_name == NULL || cached_uid != st.st_uid) {
         free(cached_name);
-        pw = getpwuid(st.st_uid);
-        cached_name = pw ? xstrdup(pw->pw_name) : xasprintf("#%u", (unsigned)st.st_uid);
+        cached_name = passwd_name(st.st_uid);
+        if (cached_name == NULL)
+            cached_name = xasprintf("#%u", (unsigned)st.st_uid);
         cached_uid = st.st_uid;
     }
     return xstrdup(cached_name);

@@ -6,8 +6,9 @@
  * still written by cgroup-v2.c in the scope's directory, for the fields
  * systemd has no property for (and with the same values for the others).
  *
- * Cost: libsystemd is dlopen'ed only here, on the first use of the
- * driver, so a run with cgroupfs neither links nor loads it. Root talks
+ * Cost: libsystemd is dlopen'ed only here (systemd-dl.c), on the first use
+ * of the driver, so a run with cgroupfs neither links nor loads it; a
+ * static ocirun hands the driver to its dynamic companion (companion.c). Root talks
  * to systemd's private socket (no dbus-daemon round trip), a rootless
  * caller to its user manager through the session bus. */
 #include "config.h"
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "cgroup-internal.h"
+#include "companion.h"
 #include "log.h"
 #include "util.h"
 
@@ -73,13 +75,14 @@ static struct {
 static int load_libsystemd(struct ocirun_error *err)
 {
     static void *handle;
+    const char *why = NULL;
 
     if (handle != NULL)
         return 0;
-    handle = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+    handle = systemd_dlopen(&why);
     if (handle == NULL)
         return error_plain(err, ENOENT, "the systemd cgroup manager: load libsystemd.so.0: %s",
-                           dlerror());
+                           why);
 #define SD_LOAD(f)                                                                                 \
     if ((*(void **)&sd.f = dlsym(handle, #f)) == NULL)                                             \
         return error_plain(err, ENOSYS, "the systemd cgroup manager: libsystemd.so.0 has no %s",   \

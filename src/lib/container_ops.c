@@ -234,6 +234,8 @@ int container_delete_parsed(const char *root, const char *id, bool force,
             return delete_broken(root, id, false, err);
         return -1;
     }
+    if (container_companion(c, err) < 0)
+        return -1;
     status = container_status(c);
     if (strcmp(status, "created") == 0 || (force && strcmp(status, "stopped") != 0)) {
         if (kill_init_and_wait(c, strcmp(status, "paused") == 0, err) < 0)

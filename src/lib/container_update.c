@@ -73,7 +73,7 @@ int container_update(const char *root, const char *id, const struct oci_resource
     struct cgroup *cg = NULL;
     int ret;
 
-    if (container_load(root, id, true, &c, err) < 0)
+    if (container_load(root, id, true, &c, err) < 0 || container_companion(c, err) < 0)
         return -1;
     if (strcmp(container_status(c), "stopped") == 0)
         return error_plain(err, ESRCH, "container not running");

@@ -178,7 +178,8 @@ int container_checkpoint(const struct checkpoint_request *req, struct ocirun_err
     int r;
 
     if (criu_flags_check(&f, err) < 0 || refuse_unsupported(req, err) < 0 ||
-        container_load(req->root, req->id, true, &c, err) < 0 || load_config(c, &config, err) < 0)
+        container_load(req->root, req->id, true, &c, err) < 0 || container_companion(c, err) < 0 ||
+        load_config(c, &config, err) < 0)
         return -1;
     r = check_container(c, config, f.shell_job, err);
     if (r == 0 && (image = make_dir(f.image_path, err)) != NULL &&

@@ -529,10 +529,14 @@ static int prepare(struct exec_ctx *ctx, struct ocirun_error *err)
     /* Before we open anything: the caller's fds 3.. must be there. */
     if (process_check_preserved_fds(req->preserve_fds, log_fd(), err) < 0)
         return -1;
+    /* (a static ocirun becomes its companion before it connects anywhere) */
+    if (container_load(req->root, req->id, false, &ctx->c, err) < 0 ||
+        container_companion(ctx->c, err) < 0)
+        return -1;
     if (req->pidfd_socket != NULL &&
         (ctx->pidfd_sock = pidfd_socket_connect(req->pidfd_socket, err)) < 0)
         return -1;
-    if (container_load(req->root, req->id, false, &ctx->c, err) < 0 || check_status(ctx, err) < 0)
+    if (check_status(ctx, err) < 0)
         return -1;
     if (load_config(ctx, err) < 0 || load_process(ctx, err) < 0 || compile_seccomp(ctx, err) < 0 ||
         open_cgroup(ctx, err) < 0)

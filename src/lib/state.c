@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "companion.h"
 #include "state.h"
 #include "util.h"
 
@@ -322,6 +323,13 @@ bool container_init_alive(struct container *c)
         return false;
     /* An exited init not yet reaped counts as stopped, as in runc. */
     return letter != 'Z' && letter != 'X' && letter != 'x';
+}
+
+int container_companion(struct container *c, struct ocirun_error *err)
+{
+    const struct ocirun_private_state *p = c->state->ocirun;
+
+    return companion_exec_for(p ? p->cgroup_manager : NULL, err);
 }
 
 static bool container_paused(struct container *c)

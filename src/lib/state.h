@@ -42,6 +42,11 @@ int container_state_create(const char *root, const char *id, struct container **
 int container_load(const char *root, const char *id, bool lock, struct container **out,
                    struct ocirun_error *err);
 
+/* A container created with the systemd cgroup manager: a static ocirun
+ * execs its dynamic companion here (companion.h), before the command does
+ * anything; 0 otherwise, -1 if the companion cannot be run. */
+int container_companion(struct container *c, struct ocirun_error *err);
+
 /* Opens and locks <root>/<id> without reading its state (c->state stays
  * NULL): for `delete --force` of a directory whose state.json is missing or
  * corrupt (a create that crashed). */

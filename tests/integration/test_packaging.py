@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from ocitestlib.elf import is_static
+
 SRCDIR = Path(__file__).resolve().parents[2]
 
 
@@ -52,6 +54,11 @@ def test_make_install_and_uninstall(tmp_path):
     r = subprocess.run([str(usr / "bin" / "ocirun"), "--version"], capture_output=True,
                        text=True, timeout=30)
     assert r.returncode == 0 and r.stdout.startswith("ocirun version ")
+    # a static ocirun comes with its dynamic companion for the systemd driver
+    companion = usr / "libexec" / "ocirun" / "ocirun-systemd"
+    if is_static(builddir() / "ocirun") and "+SYSTEMD" in r.stdout:
+        assert os.access(companion, os.X_OK), f"{companion} not installed"
+        assert not is_static(companion)
     share = usr / "share"
     assert (share / "bash-completion" / "completions" / "ocirun").is_file()
     assert (share / "zsh" / "vendor-completions" / "_ocirun").is_file()
@@ -86,5 +93,10 @@ def test_deb_installs_and_runs(tmp_path):
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("ocirun version ")
+    ocirun = root / "usr" / "bin" / "ocirun"
+    if is_static(ocirun) and "+SYSTEMD" in r.stdout:
+        # the companion, where the static binary looks for it
+        assert "./usr/libexec/ocirun/ocirun-systemd" in contents
+        assert b"/usr/libexec/ocirun\0" in ocirun.read_bytes()
     shutil.rmtree(root)
     assert not root.exists()
