@@ -5,8 +5,10 @@ Where runc's behaviour is the reference, the test says so."""
 
 import json
 import os
+import select
 import signal
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -526,6 +528,35 @@ def test_preserve_fds(ocirun, tmp_root, bundle, unique_id):
     r = preserve_run(ocirun, tmp_root, bundle, unique_id, 2, [3, 4, 5])
     assert r.returncode == 0, r.stderr
     assert json_from(r.stdout)["fds"] == [0, 1, 2, 3, 4]
+
+
+def test_created_init_does_not_hold_the_callers_fds(ocirun, tmp_root, bundle, unique_id):
+    """A pipe the caller leaks into `create` (not close-on-exec, beyond
+    --preserve-fds) is closed by the init at once, not at start: a caller
+    reading the pipe to EOF must not hang while the container is created."""
+    bundle.set_args(["/bin/sleep", "60"])
+    r_end, w_end = os.pipe()
+    os.set_inheritable(w_end, True)
+    try:
+        # stderr to a file: the container keeps the caller's stdio itself
+        with tempfile.TemporaryFile(mode="w+") as err:
+            p = subprocess.run([str(ocirun), "--root", str(tmp_root), "create", "--bundle",
+                                str(bundle.path), unique_id], pass_fds=(w_end,),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=err, timeout=30)
+            os.close(w_end)
+            w_end = -1
+            err.seek(0)
+            assert p.returncode == 0, err.read()
+        ready, _, _ = select.select([r_end], [], [], 10)
+        assert ready, "the created container still holds the caller's pipe"
+        assert os.read(r_end, 1) == b""
+    finally:
+        if w_end >= 0:
+            os.close(w_end)
+        os.close(r_end)
+    subprocess.run([str(ocirun), "--root", str(tmp_root), "delete", "-f", unique_id],
+                   check=True, capture_output=True, timeout=30)
 
 
 def test_preserve_fds_that_do_not_exist(ocirun, tmp_root, bundle, unique_id):
