@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "log.h"
 #include "options.h"
+#include "passwd.h"
 #include "state.h"
 #include "util.h"
 
@@ -49,32 +50,17 @@ static size_t text_width(const char *s)
     return n;
 }
 
-/* The name of uid in /etc/passwd, or NULL. Read directly rather than with
- * getpwuid(): ocirun may be linked statically, where NSS would need the
- * shared loader (runc's Go os/user reads the same file in a static build). */
+/* The name of uid in the host's /etc/passwd, or NULL (read directly, not
+ * through NSS, as runc's Go os/user does in a static build). */
 static char *passwd_name(uid_t uid)
 {
-    cleanup_fclose FILE *f = fopen("/etc/passwd", "re");
-    cleanup_free char *line = NULL;
-    size_t size = 0;
+    char *name = passwd_field_of_uid(uid, PASSWD_NAME);
 
-    if (f == NULL)
+    if (name != NULL && name[0] == '\0') {
+        free(name);
         return NULL;
-    while (getline(&line, &size, f) > 0) {
-        char *name = line, *colon = strchr(line, ':'), *uidfield, *end;
-
-        if (colon == NULL || colon == line)
-            continue;
-        *colon = '\0';
-        uidfield = strchr(colon + 1, ':');
-        if (uidfield == NULL)
-            continue;
-        errno = 0;
-        unsigned long v = strtoul(uidfield + 1, &end, 10);
-        if (errno == 0 && end != uidfield + 1 && *end == ':' && v == (unsigned long)uid)
-            return xstrdup(name);
     }
-    return NULL;
+    return name;
 }
 
 /* The owner runc shows: the user owning the state directory. */

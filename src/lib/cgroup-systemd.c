@@ -8,9 +8,9 @@
  *
  * Cost: libsystemd is dlopen'ed only here (systemd-dl.c), on the first use
  * of the driver, so a run with cgroupfs neither links nor loads it; a
- * static ocirun hands the driver to its dynamic companion (companion.c). Root talks
- * to systemd's private socket (no dbus-daemon round trip), a rootless
- * caller to its user manager through the session bus. */
+ * static ocirun hands the driver to its dynamic companion (companion.c).
+ * Root talks to systemd's private socket (no dbus-daemon round trip), a
+ * rootless caller to its user manager through the session bus. */
 #include "config.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The static ocirun and its companion. A statically linked ocirun starts
- * about 2 ms faster than a dynamic one on the bench's machine (no ld.so,
- * no libc.so relocations, about 60 fewer page faults per `run`: see
+ * 1.5-2 ms faster than a dynamic one on the bench's machine (no ld.so,
+ * no libc.so relocations, about 45 fewer page faults per `run`: see
  * docs/performance.md), but it cannot dlopen() libsystemd. So a static
  * build also installs `ocirun-systemd`: the same program linked
  * dynamically. What needs systemd's bus, i.e. --systemd-cgroup (or

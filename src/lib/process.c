@@ -19,6 +19,7 @@
 #include "caps.h"
 #include "cpu_affinity.h"
 #include "log.h"
+#include "passwd.h"
 #include "process.h"
 #include "util.h"
 
@@ -449,36 +450,16 @@ int process_prepare_fds(int preserve_fds, struct ocirun_error *err)
     return 0;
 }
 
-/* The home directory of uid in /etc/passwd (the container's), or NULL. A
- * hostile rootfs may put anything there: only a small regular file is read,
- * without blocking. */
+/* The home directory of uid in the container's /etc/passwd, or NULL. */
 static char *passwd_home(uid_t uid)
 {
-    cleanup_close int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    cleanup_free char *data = NULL;
-    struct stat st;
-    char *save = NULL;
+    char *home = passwd_field_of_uid(uid, PASSWD_HOME);
 
-    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20))
+    if (home != NULL && home[0] != '/') {
+        free(home);
         return NULL;
-    data = xzalloc((size_t)st.st_size + 1);
-    if (read_all(fd, data, (size_t)st.st_size) < 0)
-        return NULL;
-    for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char *f[7] = {NULL};
-        int n = 0;
-        for (char *p = line; n < 7; n++) {
-            f[n] = p;
-            p = strchr(p, ':');
-            if (p == NULL)
-                break;
-            *p++ = '\0';
-        }
-        if (n >= 6 && f[2][0] && strspn(f[2], "0123456789") == strlen(f[2]) &&
-            strtoul(f[2], NULL, 10) == uid && f[5][0] == '/')
-            return xstrdup(f[5]);
     }
-    return NULL;
+    return home;
 }
 
 char **process_build_env(const struct oci_process *p)
